@@ -1,0 +1,108 @@
+//! `cargo run -p concepts`: the lessons behind "when to use what", each
+//! measured on this machine and printed as a small table.
+//!
+//! ```text
+//! cargo run -p concepts                 # every lesson
+//! cargo run -p concepts -- primes       # one lesson
+//! cargo run -p concepts -- --json       # machine-readable
+//! cargo xtask run concepts --mine       # the same, on your exercise code
+//! ```
+
+use anyhow::{Result, bail};
+use clap::{Parser, ValueEnum};
+use concepts::Lesson;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "concepts",
+    about = "The lessons behind the concurrency decision table, measured on this machine",
+    long_about = "Runs each lesson several ways — the serial baseline beside the concurrent \
+                  versions — and prints wall time, speed-up, cores used and the lesson's own \
+                  figure, all measured in this run. Build with --release for figures worth \
+                  comparing between machines."
+)]
+struct Cli {
+    /// Which lessons to run (default: all).
+    #[arg(value_enum)]
+    lessons: Vec<Which>,
+    /// Print the tables as JSON instead of text.
+    #[arg(long)]
+    json: bool,
+    /// primes: count the primes below this number.
+    #[arg(long, default_value_t = 2_000_000)]
+    limit: u64,
+    /// fetch: how many simulated requests.
+    #[arg(long, default_value_t = 50)]
+    requests: u32,
+    /// fetch: latency of one simulated request, in milliseconds.
+    #[arg(long, default_value_t = 20)]
+    latency_ms: u64,
+    /// offload: rounds of CPU work.
+    #[arg(long, default_value_t = 40_000_000)]
+    rounds: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, ValueEnum)]
+enum Which {
+    /// CPU-bound work on threads and rayon.
+    Primes,
+    /// Many waits, one by one versus overlapped.
+    Fetch,
+    /// CPU work from async code, blocking versus offloaded.
+    Offload,
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    if cli.requests == 0 || cli.latency_ms == 0 {
+        bail!("--requests and --latency-ms must be at least 1");
+    }
+    let which = if cli.lessons.is_empty() {
+        vec![Which::Primes, Which::Fetch, Which::Offload]
+    } else {
+        cli.lessons.clone()
+    };
+    let mut lessons = Vec::new();
+    for lesson in which {
+        tracing::info!(?lesson, "running");
+        let measured = match lesson {
+            Which::Primes => concepts::primes(cli.limit).map_err(anyhow::Error::msg)?,
+            Which::Fetch => concepts::fetch(cli.requests, Duration::from_millis(cli.latency_ms)),
+            Which::Offload => concepts::offload(cli.rounds),
+        };
+        if !cli.json {
+            print_lesson(&measured);
+        }
+        lessons.push(measured);
+    }
+    if cli.json {
+        println!("{}", serde_json::to_string_pretty(&lessons)?);
+    } else {
+        println!(
+            "measured on {} cores; figures are from this run (debug builds are slower: add \
+             --release to compare machines)",
+            harness::cpu::available_cores()
+        );
+    }
+    Ok(())
+}
+
+fn print_lesson(lesson: &Lesson) {
+    println!("\n{} — {}", lesson.name, lesson.question);
+    println!(
+        "  {:<24} {:>10} {:>8} {:>11}  detail",
+        "strategy", "wall (ms)", "speedup", "cores used"
+    );
+    for row in &lesson.rows {
+        println!(
+            "  {:<24} {:>10.1} {:>7.1}× {:>11.2}  {}",
+            row.strategy, row.wall_ms, row.speedup, row.cores_used, row.detail
+        );
+    }
+    println!("  → {}", lesson.takeaway);
+}

@@ -1,0 +1,24 @@
+//! Shared support for graded tests, demos and benchmarks.
+//!
+//! A concurrency grader has to check more than the answer: did the code run
+//! on several cores, did it overlap its waiting, did it stay within its bound,
+//! did it leave the async runtime free to run other tasks, did it finish at
+//! all? Each module here turns one of those questions into a measured fact:
+//!
+//! | question | probe |
+//! |---|---|
+//! | did it finish? | [`watchdog`]: run under a deadline, report a hang instead of hanging |
+//! | did it use the cores? | [`cpu`]: process CPU time ÷ wall time around a closure |
+//! | did it block the runtime? | [`heartbeat`]: a task that records how late it woke up |
+//! | did it respect its bound? did it overlap? | [`gauge`]: peak number of operations in flight |
+//! | can I trust the CPU numbers? | [`exclusive`]: one CPU-measuring test at a time, across processes |
+//! | how does the grader learn what went wrong? | [`grade`]: diagnoses, notes and skips in a line protocol |
+//!
+//! Run its own tests with `cargo test -p harness`.
+
+pub mod cpu;
+pub mod exclusive;
+pub mod gauge;
+pub mod grade;
+pub mod heartbeat;
+pub mod watchdog;

@@ -1,0 +1,353 @@
+//! `cargo xtask grade`: build an exercise's graded suite against some code —
+//! the learner's, the reference, or a mutant — and run each step in its own
+//! process.
+//!
+//! Why a process per step rather than one `cargo test`: a step that
+//! deadlocks or spins is killed without touching the others, CPU
+//! measurements never overlap, and the output of each step is its own, so
+//! the verdict (see `outcome.rs`) is unambiguous.
+
+use crate::outcome::{self, Outcome, Run};
+use crate::project::{Exercise, Project, Step};
+use crate::report::{self, ExerciseReport, MutantReport, StepReport};
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The exercise to grade (a folder of exercises/, e.g. `concepts`); all of them if omitted.
+    pub exercise: Option<String>,
+    /// Grade only this step (e.g. `primes-threads`).
+    #[arg(long)]
+    pub step: Option<String>,
+    /// Grade the reference solutions in solutions/ instead of your code: everything must pass.
+    #[arg(long, conflicts_with_all = ["mutants", "expect_untouched"])]
+    pub solutions: bool,
+    /// Grade every known-wrong variant of the solutions: each must fail its
+    /// step with the diagnosis it was written to trigger.
+    #[arg(long, conflicts_with = "expect_untouched")]
+    pub mutants: bool,
+    /// Check that the untouched stubs score zero (every step "not started"). For CI.
+    #[arg(long)]
+    pub expect_untouched: bool,
+    /// Print the report as JSON on stdout (build progress still goes to stderr).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Whose code a suite runs against.
+struct Subject<'a> {
+    package: &'a str,
+    dir: &'a Path,
+    /// Extra features, e.g. one `mutant-*`.
+    features: Vec<String>,
+}
+
+pub fn run(args: &Args) -> Result<bool> {
+    let project = Project::load()?;
+    let exercises = project.select(args.exercise.as_deref())?;
+    if args.mutants {
+        return grade_mutants(&project, &exercises, args);
+    }
+    let mut reports = Vec::new();
+    for exercise in &exercises {
+        let steps: Vec<&Step> = match &args.step {
+            Some(id) => vec![exercise.step(id)?],
+            None => exercise.steps.iter().collect(),
+        };
+        let subject = if args.solutions {
+            Subject {
+                package: &exercise.solution,
+                dir: &exercise.solution_dir,
+                features: vec![],
+            }
+        } else {
+            Subject {
+                package: &exercise.package,
+                dir: &exercise.dir,
+                features: vec![],
+            }
+        };
+        let whose = if args.solutions {
+            format!(
+                "reference solution ({})",
+                rel(&project, &exercise.solution_dir)
+            )
+        } else {
+            format!("your code ({})", rel(&project, &exercise.dir))
+        };
+        let report = grade_steps(&project, exercise, &subject, &steps, &whose, !args.json)?;
+        if !args.solutions && args.step.is_none() {
+            save_last(&project, &report);
+        }
+        reports.push(report);
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    }
+    if args.expect_untouched {
+        return Ok(report::check_untouched(&reports, args.json));
+    }
+    Ok(reports.iter().all(ExerciseReport::all_ok))
+}
+
+/// Grade `steps` of `exercise` against `subject`, printing each verdict as
+/// it comes when `live`.
+fn grade_steps(
+    project: &Project,
+    exercise: &Exercise,
+    subject: &Subject<'_>,
+    steps: &[&Step],
+    whose: &str,
+    live: bool,
+) -> Result<ExerciseReport> {
+    let started = Instant::now();
+    let binaries = build(project, subject, steps)?;
+    let mut report = ExerciseReport::new(exercise);
+    report.subject = whose.to_owned();
+    if live {
+        report::print_header(&exercise.name, whose);
+    }
+    for step in steps {
+        let outcome = match binaries.get(&build_key(step)) {
+            None => Outcome::NotBuilt,
+            Some(binary) => run_step(binary, step, subject.dir)?,
+        };
+        let step_report = StepReport::new(exercise, step, outcome);
+        if live {
+            report::print_step(&step_report);
+        }
+        report.push(step_report);
+    }
+    report.seconds = started.elapsed().as_secs_f64();
+    if live {
+        report::print_footer(&report);
+    }
+    Ok(report)
+}
+
+/// Test binaries are built per (target, features): one `cargo test
+/// --no-run` each. Steps sharing a target share the binary.
+fn build_key(step: &Step) -> (String, Vec<String>) {
+    (step.binary.clone(), step.features.clone())
+}
+
+/// Build the test binaries the steps need. A target that fails to compile
+/// is simply absent from the map: its steps are reported as not built, and
+/// cargo has already shown the compiler errors.
+fn build(
+    project: &Project,
+    subject: &Subject<'_>,
+    steps: &[&Step],
+) -> Result<BTreeMap<(String, Vec<String>), PathBuf>> {
+    let mut binaries = BTreeMap::new();
+    for step in steps {
+        let key = build_key(step);
+        if binaries.contains_key(&key) {
+            continue;
+        }
+        let features: Vec<String> = subject
+            .features
+            .iter()
+            .chain(&step.features)
+            .cloned()
+            .collect();
+        let mut cargo = project.cargo();
+        cargo
+            .args([
+                "test",
+                "--no-run",
+                "--message-format=json-render-diagnostics",
+            ])
+            .args(["--package", subject.package, "--test", &step.binary]);
+        if !features.is_empty() {
+            cargo.args(["--features", &features.join(",")]);
+        }
+        // Build progress and compiler errors go straight to the terminal.
+        let output = cargo
+            .stderr(Stdio::inherit())
+            .output()
+            .context("cannot run cargo")?;
+        if let Some(executable) = test_executable(&output.stdout, &step.binary) {
+            binaries.insert(key, executable);
+        } else if output.status.success() {
+            bail!(
+                "cargo built {} but reported no test executable `{}`",
+                subject.package,
+                step.binary
+            );
+        }
+    }
+    Ok(binaries)
+}
+
+#[derive(Deserialize)]
+struct Artifact {
+    reason: String,
+    #[serde(default)]
+    target: Option<ArtifactTarget>,
+    #[serde(default)]
+    executable: Option<PathBuf>,
+}
+
+#[derive(Deserialize)]
+struct ArtifactTarget {
+    name: String,
+}
+
+/// Find the test executable named `binary` among cargo's JSON messages.
+fn test_executable(json_lines: &[u8], binary: &str) -> Option<PathBuf> {
+    String::from_utf8_lossy(json_lines)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Artifact>(line).ok())
+        .filter(|a| a.reason == "compiler-artifact")
+        .filter(|a| a.target.as_ref().is_some_and(|t| t.name == binary))
+        .find_map(|a| a.executable)
+}
+
+/// Run one step's test in its own process, with the grader's hard limit.
+fn run_step(binary: &Path, step: &Step, package_dir: &Path) -> Result<Outcome> {
+    let name = full_test_name(binary, &step.test)?;
+    let mut child = Command::new(binary)
+        .args([name.as_str(), "--exact", "--nocapture", "--test-threads=1"])
+        // Short panic messages: the learner gets our diagnosis, not a backtrace.
+        .env("RUST_BACKTRACE", "0")
+        // Tests run from their package folder, as under `cargo test`.
+        .current_dir(package_dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot start {}", binary.display()))?;
+    // Drain both pipes on their own threads so a chatty test never blocks
+    // on a full pipe while we wait for it.
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("piped")));
+    let stderr = drain(Box::new(child.stderr.take().expect("piped")));
+    let limit = Duration::from_secs(step.timeout);
+    let started = Instant::now();
+    let (success, killed_after) = loop {
+        if let Some(status) = child.try_wait()? {
+            break (status.success(), None);
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break (false, Some(step.timeout));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let output = format!(
+        "{}\n{}",
+        stdout.join().unwrap_or_default(),
+        stderr.join().unwrap_or_default()
+    );
+    let run = Run {
+        success,
+        killed_after,
+        output,
+    };
+    Ok(outcome::judge(&run, &package_dir.to_string_lossy()))
+}
+
+/// The test's full path in the binary (`graded::primes_threads`), found by
+/// listing the binary's tests.
+fn full_test_name(binary: &Path, test: &str) -> Result<String> {
+    let list = Command::new(binary)
+        .args(["--list", "--format", "terse"])
+        .output()
+        .with_context(|| format!("cannot list the tests of {}", binary.display()))?;
+    let listing = String::from_utf8_lossy(&list.stdout);
+    let suffix = format!("::{test}");
+    listing
+        .lines()
+        .filter_map(|line| line.strip_suffix(": test"))
+        .find(|name| *name == test || name.ends_with(&suffix))
+        .map(str::to_owned)
+        .with_context(|| format!("{} has no test `{test}`", binary.display()))
+}
+
+fn grade_mutants(project: &Project, exercises: &[&Exercise], args: &Args) -> Result<bool> {
+    let mut reports = Vec::new();
+    for exercise in exercises {
+        for mutant in &exercise.mutants {
+            let step = exercise.step(&mutant.step)?;
+            let subject = Subject {
+                package: &exercise.solution,
+                dir: &exercise.solution_dir,
+                features: vec![mutant.feature.clone()],
+            };
+            let binaries = build(project, &subject, &[step])?;
+            let outcome = match binaries.get(&build_key(step)) {
+                None => Outcome::NotBuilt,
+                Some(binary) => run_step(binary, step, subject.dir)?,
+            };
+            let report = MutantReport::new(exercise, mutant, outcome);
+            if !args.json {
+                report::print_mutant(&report);
+            }
+            reports.push(report);
+        }
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    } else {
+        report::print_mutant_summary(&reports);
+    }
+    Ok(reports.iter().all(|r| r.caught))
+}
+
+/// Remember the learner's latest results, so `hint` can pick the first step
+/// not passed yet. Lives in target/, never in exercises/.
+fn save_last(project: &Project, report: &ExerciseReport) {
+    let dir = project.state_dir();
+    let path = dir.join(format!("last-grade-{}.json", report.exercise));
+    let written = std::fs::create_dir_all(&dir).and_then(|()| {
+        let json = serde_json::to_vec_pretty(report).expect("reports serialise");
+        // Write then rename: a reader never sees half a file.
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, json)?;
+        std::fs::rename(&tmp, &path)
+    });
+    if let Err(err) = written {
+        eprintln!(
+            "note: could not save the results to {}: {err}",
+            path.display()
+        );
+    }
+}
+
+/// The first step of `exercise` that did not pass last time it was graded.
+pub fn first_unfinished(project: &Project, exercise: &Exercise) -> Option<String> {
+    let path = project
+        .state_dir()
+        .join(format!("last-grade-{}.json", exercise.name));
+    let text = std::fs::read_to_string(path).ok()?;
+    let last: serde_json::Value = serde_json::from_str(&text).ok()?;
+    last.get("steps")?
+        .as_array()?
+        .iter()
+        .find(|s| {
+            let status = s.get("status").and_then(|v| v.as_str());
+            !matches!(status, Some("passed" | "skipped"))
+        })
+        .and_then(|s| s.get("id")?.as_str().map(str::to_owned))
+}
+
+fn rel(project: &Project, path: &Path) -> String {
+    path.strip_prefix(&project.root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}

@@ -1,0 +1,106 @@
+//! `cargo xtask`: the project's own tooling, as one ordinary binary.
+//!
+//! ```text
+//! cargo xtask grade [EXERCISE]          grade your code in exercises/
+//! cargo xtask grade --solutions         grade the reference solutions (must all pass)
+//! cargo xtask grade --mutants           prove each known-wrong variant fails, for its own reason
+//! cargo xtask hint EXERCISE [STEP]      the next hint for a step
+//! cargo xtask watch [EXERCISE]          re-grade whenever a file in exercises/ is saved
+//! cargo xtask run EXERCISE [--mine]     run the example program on the reference or on your code
+//! ```
+//!
+//! The alias lives in `.cargo/config.toml`. Everything is plain Rust and
+//! `cargo` subprocesses, so it works wherever the toolchain does (the
+//! "xtask" convention: no make, no shell scripts to port).
+
+mod grade;
+mod hint;
+mod outcome;
+mod project;
+mod report;
+mod watch;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    about = "Grade, hint and watch the exercises of When to Use What",
+    after_help = "Start with `cargo xtask grade`, then `cargo xtask hint concepts`."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Grade exercises: for each step, passed / failed (and why) / not started / timed out / skipped.
+    ///
+    /// Without flags it grades your code in exercises/. Each step runs in its
+    /// own process under a time limit; nothing is ever written into exercises/.
+    /// The exit status is 0 only when every graded step passed (or was skipped).
+    Grade(grade::Args),
+    /// Show the next hint for a step (each call reveals one more).
+    Hint(hint::Args),
+    /// Re-grade an exercise every time one of its files is saved (Ctrl-C to stop).
+    Watch(watch::Args),
+    /// Run an exercise's example program, on the reference solution or on your code.
+    Run(RunArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// The example to run (a folder of examples/, e.g. `concepts`).
+    example: String,
+    /// Build it on your code in exercises/ instead of the reference solution.
+    #[arg(long)]
+    mine: bool,
+    /// Build in release mode (for figures worth comparing).
+    #[arg(long)]
+    release: bool,
+    /// Arguments passed on to the program (after `--`).
+    #[arg(last = true)]
+    args: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Grade(args) => grade::run(&args),
+        Command::Hint(args) => hint::run(&args).map(|()| true),
+        Command::Watch(args) => watch::run(&args).map(|()| true),
+        Command::Run(args) => run_example(&args),
+    };
+    match outcome {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_example(args: &RunArgs) -> Result<bool> {
+    let project = project::Project::load()?;
+    if !project.root.join("examples").join(&args.example).is_dir() {
+        anyhow::bail!(
+            "there is no example program `{}` (see the folders of examples/)",
+            args.example
+        );
+    }
+    let mut cargo = project.cargo();
+    cargo.args(["run", "--package", &args.example]);
+    if args.release {
+        cargo.arg("--release");
+    }
+    if args.mine {
+        cargo.args(["--no-default-features", "--features", "mine"]);
+    }
+    cargo.arg("--").args(&args.args);
+    Ok(cargo.status()?.success())
+}

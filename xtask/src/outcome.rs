@@ -1,0 +1,272 @@
+//! Turning one step's test run into a verdict a learner can act on.
+//!
+//! The test's output is read in this order of precedence:
+//! 1. killed by the grader's own time limit → timed out;
+//! 2. a `todo!()` was reached → not started (with where);
+//! 3. a protocol `fail` line (`harness::grade`) → failed with its diagnosis,
+//!    or timed out when the diagnosis is the watchdog's `timeout`;
+//! 4. any other failure → failed with the panic message (diagnosis `panic`);
+//! 5. success with a `skip` line → skipped, with the reason;
+//! 6. success → passed, with the step's notes (what was measured).
+
+use harness::grade::Event;
+use serde::Serialize;
+
+/// The verdict on one step.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    Passed {
+        notes: Vec<String>,
+    },
+    Failed {
+        diagnosis: String,
+        message: String,
+    },
+    NotStarted {
+        /// Where the `todo!()` is, like `src/primes.rs:61`.
+        location: String,
+    },
+    TimedOut {
+        message: String,
+    },
+    Skipped {
+        reason: String,
+    },
+    /// The code did not compile, so nothing could run.
+    NotBuilt,
+}
+
+impl Outcome {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::Passed { .. } => "passed",
+            Outcome::Failed { .. } => "failed",
+            Outcome::NotStarted { .. } => "not started",
+            Outcome::TimedOut { .. } => "timed out",
+            Outcome::Skipped { .. } => "skipped",
+            Outcome::NotBuilt => "does not compile",
+        }
+    }
+
+    /// Is this step fine as far as the exit status goes?
+    pub fn is_ok(&self) -> bool {
+        matches!(self, Outcome::Passed { .. } | Outcome::Skipped { .. })
+    }
+
+    /// The diagnosis code, for failures and time-outs.
+    pub fn diagnosis(&self) -> Option<&str> {
+        match self {
+            Outcome::Failed { diagnosis, .. } => Some(diagnosis),
+            Outcome::TimedOut { .. } => Some("timeout"),
+            _ => None,
+        }
+    }
+
+    /// The one sentence that explains the verdict.
+    pub fn detail(&self) -> String {
+        match self {
+            Outcome::Passed { notes } => notes.join("; "),
+            Outcome::Failed { message, .. } | Outcome::TimedOut { message } => message.clone(),
+            Outcome::NotStarted { location } => format!("todo!() reached at {location}"),
+            Outcome::Skipped { reason } => reason.clone(),
+            Outcome::NotBuilt => "fix the compiler errors above, then grade again".into(),
+        }
+    }
+}
+
+/// How a step's process ended.
+#[derive(Debug)]
+pub struct Run {
+    pub success: bool,
+    /// Killed by the grader's hard limit, after this many seconds.
+    pub killed_after: Option<u64>,
+    /// stdout and stderr, in that order.
+    pub output: String,
+}
+
+/// Judge one run. `package_dir` shortens file paths in locations.
+pub fn judge(run: &Run, package_dir: &str) -> Outcome {
+    if let Some(secs) = run.killed_after {
+        return Outcome::TimedOut {
+            message: format!(
+                "timed out after {secs} s: deadlock or blocked executor? (the step's process \
+                 was stopped by the grader)"
+            ),
+        };
+    }
+    let events: Vec<Event> = run.output.lines().filter_map(Event::from_line).collect();
+    if !run.success {
+        if let Some(location) = todo_location(&run.output) {
+            let location = location
+                .strip_prefix(package_dir)
+                .map(|l| l.trim_start_matches('/'))
+                .unwrap_or(location);
+            return Outcome::NotStarted {
+                location: location.to_owned(),
+            };
+        }
+        let failure = events.iter().find_map(|e| match e {
+            Event::Fail { diagnosis, message } => Some((diagnosis.clone(), message.clone())),
+            _ => None,
+        });
+        return match failure {
+            Some((diagnosis, message)) if diagnosis == "timeout" => Outcome::TimedOut { message },
+            Some((diagnosis, message)) => Outcome::Failed { diagnosis, message },
+            None => Outcome::Failed {
+                diagnosis: "panic".into(),
+                message: panic_message(&run.output)
+                    .unwrap_or_else(|| "the test failed without a message".into()),
+            },
+        };
+    }
+    let mut notes = Vec::new();
+    for event in events {
+        match event {
+            Event::Skip { reason } => return Outcome::Skipped { reason },
+            Event::Note { message } => notes.push(message),
+            Event::Fail { .. } => {}
+        }
+    }
+    Outcome::Passed { notes }
+}
+
+/// The panics in an output: (location, first line of the message).
+fn panics(output: &str) -> impl Iterator<Item = (&str, &str)> {
+    let mut lines = output.lines();
+    std::iter::from_fn(move || {
+        for line in lines.by_ref() {
+            // "thread 'name' (1234) panicked at src/lib.rs:10:5:"
+            if let Some(rest) = line.split_once(" panicked at ").map(|(_, r)| r) {
+                let location = rest.trim_end_matches(':');
+                // Drop the column: "src/lib.rs:10:5" → "src/lib.rs:10".
+                let location = location.rsplit_once(':').map_or(location, |(l, _)| l);
+                let message = lines.next().unwrap_or_default();
+                return Some((location, message));
+            }
+        }
+        None
+    })
+}
+
+/// Where the first `todo!()` (or `unimplemented!()`) was reached, if any.
+fn todo_location(output: &str) -> Option<&str> {
+    panics(output)
+        .find(|(_, message)| {
+            message.starts_with("not yet implemented") || message.starts_with("not implemented")
+        })
+        .map(|(location, _)| location)
+}
+
+/// The first panic's message, with where it happened.
+fn panic_message(output: &str) -> Option<String> {
+    panics(output)
+        .next()
+        .map(|(location, message)| format!("panicked at {location}: {message}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(success: bool, output: &str) -> Run {
+        Run {
+            success,
+            killed_after: None,
+            output: output.into(),
+        }
+    }
+
+    const TODO: &str = "running 1 test\n\
+        thread 'watched' (42) panicked at /w/exercises/concepts/src/primes.rs:61:5:\n\
+        not yet implemented: count primes below 0 on 1 scoped threads\n\
+        note: run with `RUST_BACKTRACE=1`\n";
+
+    #[test]
+    fn a_reached_todo_is_not_started_with_its_place() {
+        let outcome = judge(&run(false, TODO), "/w/exercises/concepts");
+        assert_eq!(
+            outcome,
+            Outcome::NotStarted {
+                location: "src/primes.rs:61".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_protocol_failure_keeps_its_diagnosis() {
+        let output = format!(
+            "{}\nthread 'watched' panicked at tests/x.rs:1:1:\nran on 1.0 cores [diagnosis: not-parallel]\n",
+            Event::Fail {
+                diagnosis: "not-parallel".into(),
+                message: "ran on 1.0 cores".into()
+            }
+            .to_line()
+        );
+        let outcome = judge(&run(false, &output), "/w");
+        assert_eq!(outcome.diagnosis(), Some("not-parallel"));
+        assert_eq!(outcome.detail(), "ran on 1.0 cores");
+    }
+
+    #[test]
+    fn the_watchdog_diagnosis_is_a_time_out() {
+        let line = Event::Fail {
+            diagnosis: "timeout".into(),
+            message: "timed out after 10 s: deadlock or blocked executor?".into(),
+        }
+        .to_line();
+        let outcome = judge(&run(false, &line), "/w");
+        assert_eq!(outcome.label(), "timed out");
+        assert!(!outcome.is_ok());
+    }
+
+    #[test]
+    fn a_kill_by_the_grader_is_a_time_out() {
+        let outcome = judge(
+            &Run {
+                success: false,
+                killed_after: Some(120),
+                output: String::new(),
+            },
+            "/w",
+        );
+        assert!(outcome.detail().starts_with("timed out after 120 s"));
+    }
+
+    #[test]
+    fn an_unexplained_panic_is_shown_with_its_place() {
+        let output = "thread 'watched' (7) panicked at src/queue.rs:40:9:\nindex out of bounds\n";
+        let outcome = judge(&run(false, output), "/w");
+        assert_eq!(
+            outcome,
+            Outcome::Failed {
+                diagnosis: "panic".into(),
+                message: "panicked at src/queue.rs:40: index out of bounds".into()
+            }
+        );
+    }
+
+    #[test]
+    fn success_collects_notes_and_skips_win() {
+        let note = Event::Note {
+            message: "1.9 cores".into(),
+        }
+        .to_line();
+        let skip = Event::Skip {
+            reason: "one core".into(),
+        }
+        .to_line();
+        assert_eq!(
+            judge(&run(true, &note), "/w"),
+            Outcome::Passed {
+                notes: vec!["1.9 cores".into()]
+            }
+        );
+        assert_eq!(
+            judge(&run(true, &format!("{note}\n{skip}")), "/w"),
+            Outcome::Skipped {
+                reason: "one core".into()
+            }
+        );
+    }
+}

@@ -1,0 +1,293 @@
+//! What the workspace holds, read from `cargo metadata` rather than guessed:
+//! the exercises and their graded steps (`[package.metadata.grade]` in
+//! `exercises/<name>/Cargo.toml`), the matching solutions and their mutants
+//! (`mutant-*` features, described in `[package.metadata.mutants]`).
+//!
+//! Convention (DESIGN.md): `exercises/<name>` is package `<name>-exercise`,
+//! `solutions/<name>` is package `<name>-solution`, and both are graded by
+//! the same steps.
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The workspace root: xtask lives one level below it.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask sits inside the workspace")
+        .to_path_buf()
+}
+
+/// The workspace as the grader sees it.
+#[derive(Debug)]
+pub struct Project {
+    pub root: PathBuf,
+    /// Target directory, for the grader's own state (never `exercises/`).
+    pub target_dir: PathBuf,
+    pub exercises: Vec<Exercise>,
+}
+
+/// One exercise: the learner's package, the reference and its mutants.
+#[derive(Debug, Clone)]
+pub struct Exercise {
+    /// Folder name under `exercises/`, e.g. `concepts`.
+    pub name: String,
+    /// Package holding the learner's code.
+    pub package: String,
+    /// Folder of the learner's package.
+    pub dir: PathBuf,
+    /// Package holding the reference solution.
+    pub solution: String,
+    pub solution_dir: PathBuf,
+    pub steps: Vec<Step>,
+    pub mutants: Vec<Mutant>,
+}
+
+/// One graded step, as declared in `[package.metadata.grade]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Step {
+    /// Short name the learner types, e.g. `primes-threads`.
+    pub id: String,
+    pub title: String,
+    /// Name of the `#[test]` function (the last segment of its path).
+    pub test: String,
+    /// The learner's file this step is about.
+    pub file: String,
+    /// Test target that contains it.
+    #[serde(default = "default_binary")]
+    pub binary: String,
+    /// Features the test target needs.
+    #[serde(default)]
+    pub features: Vec<String>,
+    /// Hard limit for the step's process, in seconds. The test's own
+    /// watchdog fires first; this only catches a broken watchdog.
+    #[serde(default = "default_timeout")]
+    pub timeout: u64,
+}
+
+fn default_binary() -> String {
+    "grade".into()
+}
+
+fn default_timeout() -> u64 {
+    120
+}
+
+/// A known-wrong variant of a solution, and how it must be caught.
+#[derive(Debug, Clone)]
+pub struct Mutant {
+    /// The feature that swaps it in, e.g. `mutant-sequential-count`.
+    pub feature: String,
+    pub step: String,
+    pub diagnosis: String,
+    pub about: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct MutantMeta {
+    step: String,
+    diagnosis: String,
+    #[serde(default)]
+    about: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Metadata {
+    packages: Vec<Package>,
+    target_directory: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+struct Package {
+    name: String,
+    manifest_path: PathBuf,
+    features: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    metadata: Option<serde_json::Value>,
+}
+
+impl Package {
+    fn dir(&self) -> PathBuf {
+        self.manifest_path
+            .parent()
+            .expect("a manifest is in a folder")
+            .to_path_buf()
+    }
+}
+
+impl Project {
+    /// Read the workspace with `cargo metadata`.
+    pub fn load() -> Result<Project> {
+        let root = root();
+        let output = Command::new(cargo_bin())
+            .args(["metadata", "--format-version", "1", "--no-deps"])
+            .current_dir(&root)
+            .output()
+            .context("cannot run `cargo metadata`")?;
+        if !output.status.success() {
+            bail!(
+                "`cargo metadata` failed:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        let metadata: Metadata = serde_json::from_slice(&output.stdout)
+            .context("cannot read the output of `cargo metadata`")?;
+        let exercises = find_exercises(&root, &metadata.packages)?;
+        Ok(Project {
+            root,
+            target_dir: metadata.target_directory,
+            exercises,
+        })
+    }
+
+    /// A `cargo` command run from the workspace root.
+    pub fn cargo(&self) -> Command {
+        let mut cargo = Command::new(cargo_bin());
+        cargo.current_dir(&self.root);
+        cargo
+    }
+
+    /// The exercise called `name`, or a helpful error listing them.
+    pub fn exercise(&self, name: &str) -> Result<&Exercise> {
+        self.exercises
+            .iter()
+            .find(|e| e.name == name)
+            .with_context(|| {
+                format!(
+                    "there is no exercise `{name}`; there are: {}",
+                    self.exercise_names()
+                )
+            })
+    }
+
+    /// The exercises to work on: one by name, or all of them.
+    pub fn select(&self, name: Option<&str>) -> Result<Vec<&Exercise>> {
+        match name {
+            Some(name) => Ok(vec![self.exercise(name)?]),
+            None => Ok(self.exercises.iter().collect()),
+        }
+    }
+
+    fn exercise_names(&self) -> String {
+        let names: Vec<_> = self.exercises.iter().map(|e| e.name.as_str()).collect();
+        names.join(", ")
+    }
+
+    /// Where the grader keeps its own state (hint progress, last results).
+    pub fn state_dir(&self) -> PathBuf {
+        self.target_dir.join("xtask")
+    }
+}
+
+impl Exercise {
+    /// The step called `id`, or a helpful error listing them.
+    pub fn step(&self, id: &str) -> Result<&Step> {
+        self.steps.iter().find(|s| s.id == id).with_context(|| {
+            let ids: Vec<_> = self.steps.iter().map(|s| s.id.as_str()).collect();
+            format!(
+                "exercise `{}` has no step `{id}`; its steps are: {}",
+                self.name,
+                ids.join(", ")
+            )
+        })
+    }
+}
+
+/// The `cargo` that runs us, so a `+toolchain` choice carries over.
+pub fn cargo_bin() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+fn find_exercises(root: &Path, packages: &[Package]) -> Result<Vec<Exercise>> {
+    let by_dir = |dir: PathBuf| packages.iter().find(|p| p.dir() == dir);
+    let mut exercises = Vec::new();
+    for package in packages {
+        let dir = package.dir();
+        if dir.parent() != Some(&root.join("exercises")) {
+            continue;
+        }
+        let name = dir
+            .file_name()
+            .expect("a folder has a name")
+            .to_string_lossy()
+            .into_owned();
+        let steps = package
+            .metadata
+            .as_ref()
+            .and_then(|m| m.pointer("/grade/steps"))
+            .with_context(|| {
+                format!(
+                    "{} declares no [package.metadata.grade] steps",
+                    package.manifest_path.display()
+                )
+            })?;
+        let steps: Vec<Step> = serde_json::from_value(steps.clone()).with_context(|| {
+            format!(
+                "the [package.metadata.grade] steps of {} are malformed",
+                package.manifest_path.display()
+            )
+        })?;
+        let solution_dir = root.join("solutions").join(&name);
+        let solution = by_dir(solution_dir.clone())
+            .with_context(|| format!("exercise `{name}` has no solutions/{name} package"))?;
+        let mutants = find_mutants(solution, &steps)?;
+        exercises.push(Exercise {
+            name,
+            package: package.name.clone(),
+            dir,
+            solution: solution.name.clone(),
+            solution_dir,
+            steps,
+            mutants,
+        });
+    }
+    exercises.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(exercises)
+}
+
+fn find_mutants(solution: &Package, steps: &[Step]) -> Result<Vec<Mutant>> {
+    let described = solution
+        .metadata
+        .as_ref()
+        .and_then(|m| m.get("mutants"))
+        .cloned()
+        .unwrap_or_default();
+    let described: BTreeMap<String, MutantMeta> =
+        serde_json::from_value(described).with_context(|| {
+            format!(
+                "[package.metadata.mutants] of {} is malformed",
+                solution.name
+            )
+        })?;
+    let mut mutants = Vec::new();
+    for feature in solution
+        .features
+        .keys()
+        .filter(|f| f.starts_with("mutant-"))
+    {
+        let meta = described.get(feature).with_context(|| {
+            format!(
+                "{}: feature `{feature}` has no entry in [package.metadata.mutants] saying which \
+                 step must catch it with which diagnosis",
+                solution.name
+            )
+        })?;
+        if !steps.iter().any(|s| s.id == meta.step) {
+            bail!(
+                "{}: mutant `{feature}` names step `{}`, which the exercise does not have",
+                solution.name,
+                meta.step
+            );
+        }
+        mutants.push(Mutant {
+            feature: feature.clone(),
+            step: meta.step.clone(),
+            diagnosis: meta.diagnosis.clone(),
+            about: meta.about.clone(),
+        });
+    }
+    Ok(mutants)
+}

@@ -1,0 +1,275 @@
+//! What the grader prints: a line per step, the reason under each problem,
+//! a score and the next command to run. The same data serialises to JSON
+//! for `--json`.
+
+use crate::outcome::Outcome;
+use crate::project::{Exercise, Mutant, Step};
+use serde::Serialize;
+use std::io::IsTerminal;
+
+/// One exercise graded against one body of code.
+#[derive(Debug, Serialize)]
+pub struct ExerciseReport {
+    pub exercise: String,
+    /// Whose code: "your code (exercises/concepts)", "reference solution (...)".
+    pub subject: String,
+    pub steps: Vec<StepReport>,
+    /// Steps passed (skipped ones not included).
+    pub passed: usize,
+    pub skipped: usize,
+    pub total: usize,
+    /// Wall time of building and running, for the curious.
+    pub seconds: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StepReport {
+    pub id: String,
+    pub title: String,
+    pub file: String,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// The command that shows a hint for this step.
+    pub hint: String,
+}
+
+/// One mutant graded against the step meant to catch it.
+#[derive(Debug, Serialize)]
+pub struct MutantReport {
+    pub exercise: String,
+    pub mutant: String,
+    pub about: String,
+    pub step: String,
+    pub expected_diagnosis: String,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// Did the step fail with exactly the expected diagnosis?
+    pub caught: bool,
+}
+
+impl ExerciseReport {
+    pub fn new(exercise: &Exercise) -> Self {
+        ExerciseReport {
+            exercise: exercise.name.clone(),
+            subject: String::new(),
+            steps: Vec::new(),
+            passed: 0,
+            skipped: 0,
+            total: 0,
+            seconds: 0.0,
+        }
+    }
+
+    /// Add a step's verdict to the report and the score.
+    pub fn push(&mut self, step: StepReport) {
+        match step.outcome {
+            Outcome::Passed { .. } => self.passed += 1,
+            Outcome::Skipped { .. } => self.skipped += 1,
+            _ => {}
+        }
+        self.total += 1;
+        self.steps.push(step);
+    }
+
+    pub fn all_ok(&self) -> bool {
+        self.steps.iter().all(|s| s.outcome.is_ok())
+    }
+}
+
+impl StepReport {
+    pub fn new(exercise: &Exercise, step: &Step, outcome: Outcome) -> Self {
+        StepReport {
+            id: step.id.clone(),
+            title: step.title.clone(),
+            file: format!("exercises/{}/{}", exercise.name, step.file),
+            outcome,
+            hint: format!("cargo xtask hint {} {}", exercise.name, step.id),
+        }
+    }
+}
+
+impl MutantReport {
+    pub fn new(exercise: &Exercise, mutant: &Mutant, outcome: Outcome) -> Self {
+        let caught = outcome.diagnosis() == Some(mutant.diagnosis.as_str());
+        MutantReport {
+            exercise: exercise.name.clone(),
+            mutant: mutant.feature.clone(),
+            about: mutant.about.clone(),
+            step: mutant.step.clone(),
+            expected_diagnosis: mutant.diagnosis.clone(),
+            outcome,
+            caught,
+        }
+    }
+}
+
+/// Colours only on a terminal, and never when NO_COLOR is set.
+fn paint(code: &str, text: &str) -> String {
+    let tty = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    if tty {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_owned()
+    }
+}
+
+fn mark(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Passed { .. } => paint("32", "✔"),
+        Outcome::Failed { .. } | Outcome::NotBuilt => paint("31", "✘"),
+        Outcome::TimedOut { .. } => paint("31", "⧖"),
+        Outcome::NotStarted { .. } => paint("2", "·"),
+        Outcome::Skipped { .. } => paint("33", "~"),
+    }
+}
+
+pub fn print_header(exercise: &str, subject: &str) {
+    println!();
+    println!(
+        "{} — {subject}",
+        paint("1", &format!("exercise {exercise}"))
+    );
+}
+
+pub fn print_step(step: &StepReport) {
+    let status = match &step.outcome {
+        Outcome::Failed { diagnosis, .. } => format!("failed [{diagnosis}]"),
+        other => other.label().to_owned(),
+    };
+    println!(
+        "  {} {:<16} {:<44} {status}",
+        mark(&step.outcome),
+        step.id,
+        step.title
+    );
+    for line in wrap(&step.outcome.detail(), 88) {
+        println!("      {line}");
+    }
+}
+
+pub fn print_footer(report: &ExerciseReport) {
+    let mut score = format!("score: {}/{} steps passed", report.passed, report.total);
+    if report.skipped > 0 {
+        score.push_str(&format!(", {} skipped", report.skipped));
+    }
+    println!("  {}  ({:.1} s)", paint("1", &score), report.seconds);
+    match report.steps.iter().find(|s| !s.outcome.is_ok()) {
+        Some(next) => println!(
+            "  next: step `{}` in {} — stuck? {}",
+            next.id, next.file, next.hint
+        ),
+        None => println!("  every step passed."),
+    }
+}
+
+pub fn print_mutant(report: &MutantReport) {
+    let verdict = if report.caught {
+        paint("32", "caught")
+    } else {
+        paint("31", "MISSED")
+    };
+    let got = match report.outcome.diagnosis() {
+        Some(diagnosis) => format!("failed [{diagnosis}]"),
+        None => report.outcome.label().to_owned(),
+    };
+    println!(
+        "  {verdict} {:<28} step {:<15} expected [{}], got {got}",
+        report.mutant, report.step, report.expected_diagnosis
+    );
+    for line in wrap(&report.outcome.detail(), 88) {
+        println!("      {line}");
+    }
+}
+
+pub fn print_mutant_summary(reports: &[MutantReport]) {
+    let caught = reports.iter().filter(|r| r.caught).count();
+    let summary = format!(
+        "mutants: {caught} of {} caught, each with its intended diagnosis",
+        reports.len()
+    );
+    println!("{}", paint("1", &summary));
+}
+
+/// For CI: the untouched stubs must score zero — every step "not started".
+/// A stub that passes a step means that step's test cannot fail.
+pub fn check_untouched(reports: &[ExerciseReport], quiet: bool) -> bool {
+    let mut ok = true;
+    for report in reports {
+        for step in &report.steps {
+            if !matches!(step.outcome, Outcome::NotStarted { .. }) {
+                ok = false;
+                eprintln!(
+                    "untouched stub of {} step `{}` is {}, not \"not started\"",
+                    report.exercise,
+                    step.id,
+                    step.outcome.label()
+                );
+            }
+        }
+    }
+    if ok && !quiet {
+        println!("untouched stubs: every step \"not started\", score 0 — as expected");
+    }
+    ok
+}
+
+/// Greedy word wrap, for long diagnoses under a step line.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    for paragraph in text.lines() {
+        let mut line = String::new();
+        for word in paragraph.split_whitespace() {
+            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+                lines.push(std::mem::take(&mut line));
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        if !line.is_empty() {
+            lines.push(line);
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_keeps_words_whole_and_lines_short() {
+        let text = "ran on 1.0 cores; expected at least 1.6 of the 2 available — is the work split";
+        let lines = wrap(text, 20);
+        assert!(lines.iter().all(|l| l.chars().count() <= 20), "{lines:?}");
+        assert_eq!(lines.join(" "), text);
+    }
+
+    #[test]
+    fn a_mutant_is_caught_only_by_its_own_diagnosis() {
+        let exercise = Exercise {
+            name: "concepts".into(),
+            package: "concepts-exercise".into(),
+            dir: "exercises/concepts".into(),
+            solution: "concepts-solution".into(),
+            solution_dir: "solutions/concepts".into(),
+            steps: vec![],
+            mutants: vec![],
+        };
+        let mutant = Mutant {
+            feature: "mutant-x".into(),
+            step: "queue".into(),
+            diagnosis: "busy-wait".into(),
+            about: String::new(),
+        };
+        let failed = |diagnosis: &str| Outcome::Failed {
+            diagnosis: diagnosis.into(),
+            message: String::new(),
+        };
+        assert!(MutantReport::new(&exercise, &mutant, failed("busy-wait")).caught);
+        assert!(!MutantReport::new(&exercise, &mutant, failed("timeout")).caught);
+        let passed = Outcome::Passed { notes: vec![] };
+        assert!(!MutantReport::new(&exercise, &mutant, passed).caught);
+    }
+}
