@@ -74,6 +74,7 @@ impl Event {
 ///
 /// Callable from any thread of the test: the watchdog carries the panic back
 /// to the test thread.
+// ANCHOR: fail
 pub fn fail(diagnosis: &str, message: impl Display) -> ! {
     let message = message.to_string();
     Event::Fail {
@@ -83,6 +84,7 @@ pub fn fail(diagnosis: &str, message: impl Display) -> ! {
     .emit();
     panic!("{message} [diagnosis: {diagnosis}]");
 }
+// ANCHOR_END: fail
 
 /// Fail with `diagnosis` unless `condition` holds. The message is only built
 /// when needed.

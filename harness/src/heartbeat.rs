@@ -38,6 +38,7 @@ impl Heartbeat {
         let task = tokio::spawn({
             let stats = Arc::clone(&stats);
             async move {
+                // ANCHOR: beat
                 loop {
                     let asked = Instant::now();
                     tokio::time::sleep(period).await;
@@ -47,6 +48,7 @@ impl Heartbeat {
                         .fetch_max(late.as_micros() as u64, Ordering::Relaxed);
                     stats.beats.fetch_add(1, Ordering::Relaxed);
                 }
+                // ANCHOR_END: beat
             }
         });
         Heartbeat { stats, task }

@@ -22,6 +22,7 @@ use std::time::Duration;
 
 /// Run `body` on its own thread; return its result, re-raise its panic, or
 /// fail with the diagnosis `timeout` once `limit` has passed.
+// ANCHOR: run
 pub fn run<T: Send + 'static>(limit: Duration, body: impl FnOnce() -> T + Send + 'static) -> T {
     try_run(limit, body).unwrap_or_else(|| {
         crate::grade::fail(
@@ -33,6 +34,7 @@ pub fn run<T: Send + 'static>(limit: Duration, body: impl FnOnce() -> T + Send +
         )
     })
 }
+// ANCHOR_END: run
 
 /// Run `body` on its own thread and wait at most `limit` for it: `Some`
 /// with its result, or `None` if it is still running (it is left behind, as

@@ -146,9 +146,10 @@ fn build(
     steps: &[&Step],
 ) -> Result<BTreeMap<(String, Vec<String>), PathBuf>> {
     let mut binaries = BTreeMap::new();
+    let mut tried = std::collections::BTreeSet::new();
     for step in steps {
         let key = build_key(step);
-        if binaries.contains_key(&key) {
+        if !tried.insert(key.clone()) {
             continue;
         }
         let features: Vec<String> = subject
@@ -181,6 +182,10 @@ fn build(
                 subject.package,
                 step.binary
             );
+        } else {
+            // The compiler errors are on screen already; building the other
+            // targets of the same code would only print them again.
+            break;
         }
     }
     Ok(binaries)

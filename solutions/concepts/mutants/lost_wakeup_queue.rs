@@ -32,6 +32,7 @@ impl<T> BoundedQueue<T> {
         }
     }
 
+    // ANCHOR: bug
     /// Add an item, waiting while the queue is full.
     pub fn push(&self, item: T) {
         let mut items = self.items.lock().expect("queue lock poisoned");
@@ -58,6 +59,7 @@ impl<T> BoundedQueue<T> {
         self.changed.notify_one();
         item
     }
+    // ANCHOR_END: bug
 
     /// How many items are queued right now.
     pub fn len(&self) -> usize {

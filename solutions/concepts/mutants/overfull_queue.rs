@@ -5,7 +5,6 @@
 use crate::sync::{Condvar, Mutex};
 use std::collections::VecDeque;
 
-// ANCHOR: queue
 /// A first-in, first-out queue holding at most `capacity` items. `push`
 /// blocks while it is full, `pop` blocks while it is empty.
 #[derive(Debug)]
@@ -87,4 +86,3 @@ impl<T> BoundedQueue<T> {
         self.capacity
     }
 }
-// ANCHOR_END: queue

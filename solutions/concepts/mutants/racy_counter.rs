@@ -5,7 +5,6 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-// ANCHOR: atomic
 /// A counter built on one atomic integer: lock-free, the cheapest exact
 /// counter.
 #[derive(Debug, Default)]
@@ -20,6 +19,7 @@ impl AtomicCounter {
     }
 
     /// Add one. Safe to call from any number of threads at once.
+    // ANCHOR: bug
     pub fn increment(&self) {
         // `fetch_add` reads, adds and writes as one indivisible step.
         // Relaxed: we need the count itself to be exact, not to order any
@@ -29,15 +29,14 @@ impl AtomicCounter {
         let seen = self.count.load(Ordering::Relaxed);
         self.count.store(seen + 1, Ordering::Relaxed);
     }
+    // ANCHOR_END: bug
 
     /// The current count.
     pub fn get(&self) -> u64 {
         self.count.load(Ordering::Relaxed)
     }
 }
-// ANCHOR_END: atomic
 
-// ANCHOR: mutex
 /// A counter behind a Mutex: slower than the atomic, but the same pattern
 /// protects any data, not just one integer.
 #[derive(Debug, Default)]
@@ -61,4 +60,3 @@ impl MutexCounter {
         *self.count.lock().expect("a thread panicked while counting")
     }
 }
-// ANCHOR_END: mutex

@@ -36,7 +36,6 @@ pub fn count_primes_serial(limit: u64) -> u64 {
 /// soon after the others, large enough that taking one is rare.
 const CHUNK: u64 = 4096;
 
-// ANCHOR: threads
 /// How many primes are below `limit`, counted on `threads` scoped threads.
 ///
 /// Testing a large number costs more than a small one, so cutting `0..limit`
@@ -49,6 +48,7 @@ pub fn count_primes_threads(limit: u64, threads: usize) -> u64 {
     // frame: the scope joins them all before the function returns.
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads.max(1))
+            // ANCHOR: bug
             .map(|_| {
                 // BUG: joining right after spawning waits for this thread to
                 // finish before the next one starts: one core at a time.
@@ -70,11 +70,10 @@ pub fn count_primes_threads(limit: u64, threads: usize) -> u64 {
             })
             .collect();
         workers.into_iter().sum()
+        // ANCHOR_END: bug
     })
 }
-// ANCHOR_END: threads
 
-// ANCHOR: rayon
 /// How many primes are below `limit`, counted with rayon.
 ///
 /// `into_par_iter` splits the range across rayon's pool (one thread per
@@ -82,4 +81,3 @@ pub fn count_primes_threads(limit: u64, threads: usize) -> u64 {
 pub fn count_primes_rayon(limit: u64) -> u64 {
     (0..limit).into_par_iter().filter(|&n| is_prime(n)).count() as u64
 }
-// ANCHOR_END: rayon

@@ -34,7 +34,6 @@ pub fn count_primes_serial(limit: u64) -> u64 {
 /// soon after the others, large enough that taking one is rare.
 const CHUNK: u64 = 4096;
 
-// ANCHOR: threads
 /// How many primes are below `limit`, counted on `threads` scoped threads.
 ///
 /// Testing a large number costs more than a small one, so cutting `0..limit`
@@ -70,9 +69,7 @@ pub fn count_primes_threads(limit: u64, threads: usize) -> u64 {
             .sum()
     })
 }
-// ANCHOR_END: threads
 
-// ANCHOR: rayon
 /// How many primes are below `limit`, counted with rayon.
 ///
 /// `into_par_iter` splits the range across rayon's pool (one thread per
@@ -81,4 +78,3 @@ pub fn count_primes_rayon(limit: u64) -> u64 {
     // BUG: a plain iterator, not a parallel one.
     (0..limit).filter(|&n| is_prime(n)).count() as u64
 }
-// ANCHOR_END: rayon

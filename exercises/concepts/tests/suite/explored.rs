@@ -13,6 +13,7 @@
 
 use crate::kata::queue::BoundedQueue;
 use harness::grade::{self, fail, note};
+use harness::watchdog;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,9 +21,14 @@ use std::time::Duration;
 /// within the first few dozen; a thousand leaves little room for luck.
 const SCHEDULES: usize = 1000;
 
+/// How long the exploration may take. The reference needs well under a
+/// second; a run still going after this is blocked outside shuttle's control.
+const EXPLORE_LIMIT: Duration = Duration::from_secs(20);
+
 /// Two producers and two consumers of two items each, through a queue of
 /// capacity 1: both sides block often, so both kinds of waiter are
 /// asleep on the queue at the same time.
+// ANCHOR: scenario
 fn producers_and_consumers() {
     let q = Arc::new(BoundedQueue::new(1));
     let producers: Vec<_> = (0..2u32)
@@ -55,13 +61,28 @@ fn producers_and_consumers() {
         "every pushed item is popped exactly once"
     );
 }
+// ANCHOR_END: scenario
 
 #[test]
 fn queue_explored() {
-    grade::step(Duration::from_secs(60), || {
-        let outcome = std::panic::catch_unwind(|| {
-            shuttle::check_random(producers_and_consumers, SCHEDULES);
+    grade::step(EXPLORE_LIMIT * 2, || {
+        let explored = watchdog::try_run(EXPLORE_LIMIT, || {
+            std::panic::catch_unwind(|| {
+                shuttle::check_random(producers_and_consumers, SCHEDULES);
+            })
         });
+        let Some(outcome) = explored else {
+            fail(
+                "timeout",
+                format!(
+                    "timed out after {} s exploring schedules: deadlock or blocked executor? \
+                     Shuttle can only schedule the Mutex and Condvar from crate::sync — if your \
+                     queue uses std::sync's directly, a waiting thread blocks for real and \
+                     nothing can wake it",
+                    EXPLORE_LIMIT.as_secs()
+                ),
+            );
+        };
         let Err(payload) = outcome else {
             note(format!(
                 "{SCHEDULES} schedules explored: no deadlock, no lost or duplicated item"
@@ -81,9 +102,10 @@ fn queue_explored() {
             fail(
                 "lost-wakeup",
                 "under one of the explored schedules every producer and consumer ended up \
-                 waiting forever: a wake-up reached a thread that could not use it, or none at \
-                 all. Give producers and consumers a Condvar each (not_full, not_empty), and \
-                 notify the one whose condition you just made true",
+                 waiting forever — a deadlock. Usually a lost wake-up: a notification reached a \
+                 thread that could not use it, or none was sent. Give producers and consumers a \
+                 Condvar each (not_full, not_empty) and notify the one whose condition you just \
+                 made true. (Locking the same Mutex twice in one thread deadlocks too.)",
             );
         }
         fail(
