@@ -153,6 +153,13 @@ pub fn print_footer(report: &ExerciseReport) {
         score.push_str(&format!(", {} skipped", report.skipped));
     }
     println!("  {}  ({:.1} s)", paint("1", &score), report.seconds);
+    if report.steps.iter().any(|s| s.outcome == Outcome::NotBuilt) {
+        println!(
+            "  the code does not compile, so the steps above could not run: fix the first \
+             error cargo printed above the report, then grade again"
+        );
+        return;
+    }
     match report.steps.iter().find(|s| !s.outcome.is_ok()) {
         Some(next) => println!(
             "  next: step `{}` in {} — stuck? {}",

@@ -67,6 +67,9 @@ fn main() -> Result<()> {
     } else {
         cli.lessons.clone()
     };
+    if !cli.json {
+        println!("running the lessons on {}", concepts::SUBJECT);
+    }
     let mut lessons = Vec::new();
     for lesson in which {
         tracing::info!(?lesson, "running");
@@ -81,7 +84,12 @@ fn main() -> Result<()> {
         lessons.push(measured);
     }
     if cli.json {
-        println!("{}", serde_json::to_string_pretty(&lessons)?);
+        let report = serde_json::json!({
+            "subject": concepts::SUBJECT,
+            "cores": harness::cpu::available_cores(),
+            "lessons": lessons,
+        });
+        println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         println!(
             "measured on {} cores; figures are from this run (debug builds are slower: add \
@@ -99,9 +107,12 @@ fn print_lesson(lesson: &Lesson) {
         "strategy", "wall (ms)", "speedup", "cores used"
     );
     for row in &lesson.rows {
+        let speedup = row
+            .speedup
+            .map_or_else(|| "—".to_owned(), |s| format!("{s:.1}×"));
         println!(
-            "  {:<24} {:>10.1} {:>7.1}× {:>11.2}  {}",
-            row.strategy, row.wall_ms, row.speedup, row.cores_used, row.detail
+            "  {:<24} {:>10.1} {:>8} {:>11.2}  {}",
+            row.strategy, row.wall_ms, speedup, row.cores_used, row.detail
         );
     }
     println!("  → {}", lesson.takeaway);
