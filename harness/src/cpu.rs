@@ -134,9 +134,10 @@ mod tests {
     fn a_busy_thread_uses_one_core() {
         let _cpu = crate::exclusive::cpu();
         let (_, usage) = measure(|| spin(Duration::from_millis(300)));
+        // Below 1 when another program shares the core, never much above.
         let cores = usage.cores_used();
         assert!(
-            (0.7..1.3).contains(&cores),
+            (0.4..1.3).contains(&cores),
             "one busy thread: {cores:.2} cores"
         );
     }

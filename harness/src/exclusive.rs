@@ -12,6 +12,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 /// Holds the CPU lock until dropped.
 #[derive(Debug)]
@@ -20,10 +21,17 @@ pub struct CpuGuard {
     _file: File,
 }
 
-/// Where the lock lives: one well-known file shared by every test binary of
-/// this project on the machine.
+/// How long [`cpu`] waits for the lock before giving up. Graded steps hold
+/// it for seconds; a wait this long means something else is stuck holding it.
+pub const MAX_WAIT: Duration = Duration::from_secs(180);
+
+/// Where the lock lives: one well-known file per user, shared by every test
+/// binary of this project on the machine. Per user, so that on a shared
+/// machine one learner's file never blocks (or locks out) another's tests.
 pub fn lock_path() -> PathBuf {
-    std::env::temp_dir().join("when-to-use-what.cpu.lock")
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    std::env::temp_dir().join(format!("when-to-use-what-{uid}.cpu.lock"))
 }
 
 /// Wait until no other CPU-measuring section runs, then hold the lock.
@@ -45,17 +53,30 @@ pub fn cpu() -> CpuGuard {
 #[cfg(unix)]
 fn lock(file: &File) {
     use std::os::fd::AsRawFd;
+    let started = Instant::now();
     loop {
+        // Non-blocking attempts, so that the wait has a deadline: a process
+        // stuck while holding the lock must not make every later test hang.
         // SAFETY: the descriptor is valid for as long as `file` lives.
-        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
         if rc == 0 {
             return;
         }
         let err = std::io::Error::last_os_error();
-        // A signal can interrupt the wait; anything else is a real failure.
-        if err.kind() != std::io::ErrorKind::Interrupted {
+        let busy = err.kind() == std::io::ErrorKind::WouldBlock
+            || err.kind() == std::io::ErrorKind::Interrupted;
+        if !busy {
             panic!("cannot lock {}: {err}", lock_path().display());
         }
+        if started.elapsed() > MAX_WAIT {
+            panic!(
+                "waited {} s for the CPU lock {}: another test process is holding it — is a \
+                 stuck `cargo test` or `cargo xtask grade` still running?",
+                MAX_WAIT.as_secs(),
+                lock_path().display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
@@ -63,7 +84,6 @@ fn lock(file: &File) {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::time::Duration;
 
     #[test]
     fn sections_never_overlap() {

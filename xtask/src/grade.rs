@@ -218,15 +218,24 @@ fn test_executable(json_lines: &[u8], binary: &str) -> Option<PathBuf> {
 /// Run one step's test in its own process, with the grader's hard limit.
 fn run_step(binary: &Path, step: &Step, package_dir: &Path) -> Result<Outcome> {
     let name = full_test_name(binary, &step.test)?;
-    let mut child = Command::new(binary)
+    let mut command = Command::new(binary);
+    command
         .args([name.as_str(), "--exact", "--nocapture", "--test-threads=1"])
         // Short panic messages: the learner gets our diagnosis, not a backtrace.
         .env("RUST_BACKTRACE", "0")
+        // The steps measure against the machine's cores: a pool size left in
+        // the learner's environment would fail a correct rayon solution.
+        .env_remove("RAYON_NUM_THREADS")
         // Tests run from their package folder, as under `cargo test`.
         .current_dir(package_dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::piped());
+    // Its own process group, so that the step and any process it started
+    // can be stopped together (see `stop_group`).
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let mut child = command
         .spawn()
         .with_context(|| format!("cannot start {}", binary.display()))?;
     // Drain both pipes on their own threads so a chatty test never blocks
@@ -242,28 +251,66 @@ fn run_step(binary: &Path, step: &Step, package_dir: &Path) -> Result<Outcome> {
     let stderr = drain(Box::new(child.stderr.take().expect("piped")));
     let limit = Duration::from_secs(step.timeout);
     let started = Instant::now();
-    let (success, killed_after) = loop {
+    let (status, killed_after) = loop {
         if let Some(status) = child.try_wait()? {
-            break (status.success(), None);
+            break (Some(status), None);
         }
         if started.elapsed() > limit {
-            let _ = child.kill();
+            stop_group(&mut child);
             let _ = child.wait();
-            break (false, Some(step.timeout));
+            break (None, Some(step.timeout));
         }
         std::thread::sleep(Duration::from_millis(20));
     };
+    // Anything the step left running would keep the output pipes open (and
+    // the readers below waiting): stop it too.
+    stop_group(&mut child);
     let output = format!(
         "{}\n{}",
         stdout.join().unwrap_or_default(),
         stderr.join().unwrap_or_default()
     );
     let run = Run {
-        success,
+        success: status.is_some_and(|s| s.success()),
+        ended: status.map(describe_exit).unwrap_or_default(),
         killed_after,
         output,
     };
     Ok(outcome::judge(&run, &package_dir.to_string_lossy()))
+}
+
+/// Kill the step's whole process group: the test binary and anything it
+/// started. Harmless when they have all exited already.
+fn stop_group(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    {
+        let group = child.id() as libc::pid_t;
+        // SAFETY: kill has no memory-safety preconditions; a negative pid
+        // addresses the process group the step was started in.
+        unsafe {
+            libc::kill(-group, libc::SIGKILL);
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = child.kill();
+}
+
+/// How a process ended, for a step that died without a panic message.
+fn describe_exit(status: std::process::ExitStatus) -> String {
+    #[cfg(unix)]
+    if let Some(signal) = std::os::unix::process::ExitStatusExt::signal(&status) {
+        let name = match signal {
+            libc::SIGABRT => " (SIGABRT: aborted)",
+            libc::SIGSEGV => " (SIGSEGV: invalid memory access)",
+            libc::SIGKILL => " (SIGKILL: killed, perhaps for using too much memory)",
+            _ => "",
+        };
+        return format!("killed by signal {signal}{name}");
+    }
+    match status.code() {
+        Some(code) => format!("exit code {code}"),
+        None => "unknown exit".into(),
+    }
 }
 
 /// The test's full path in the binary (`graded::primes_threads`), found by
@@ -288,6 +335,15 @@ fn grade_mutants(project: &Project, exercises: &[&Exercise], args: &Args) -> Res
     for exercise in exercises {
         for mutant in &exercise.mutants {
             let step = exercise.step(&mutant.step)?;
+            let cores = harness::cpu::available_cores();
+            if cores < mutant.min_cores {
+                let report = MutantReport::not_checkable(exercise, mutant, cores);
+                if !args.json {
+                    report::print_mutant(&report);
+                }
+                reports.push(report);
+                continue;
+            }
             let subject = Subject {
                 package: &exercise.solution,
                 dir: &exercise.solution_dir,
@@ -310,7 +366,7 @@ fn grade_mutants(project: &Project, exercises: &[&Exercise], args: &Args) -> Res
     } else {
         report::print_mutant_summary(&reports);
     }
-    Ok(reports.iter().all(|r| r.caught))
+    Ok(reports.iter().all(|r| r.caught || !r.checkable))
 }
 
 /// Remember the learner's latest results, so `hint` can pick the first step

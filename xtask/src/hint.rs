@@ -37,12 +37,15 @@ pub fn run(args: &Args) -> Result<()> {
     };
     let step = exercise.step(&step_id)?;
     let hints = read_hints(exercise)?;
-    let hints = hints.get(&step.id).with_context(|| {
-        format!(
-            "exercises/{}/HINTS.md has no `## {}` section",
-            exercise.name, step.id
-        )
-    })?;
+    let hints = hints
+        .get(&step.id)
+        .filter(|h| !h.is_empty())
+        .with_context(|| {
+            format!(
+                "exercises/{}/HINTS.md has no hints (`### ...`) under `## {}`",
+                exercise.name, step.id
+            )
+        })?;
 
     let state_path = project.state_dir().join("hints.json");
     let mut seen: BTreeMap<String, usize> = std::fs::read_to_string(&state_path)

@@ -80,6 +80,9 @@ impl Outcome {
 #[derive(Debug)]
 pub struct Run {
     pub success: bool,
+    /// How the process ended ("exit code 101", "killed by signal 6 ..."),
+    /// empty when the grader killed it.
+    pub ended: String,
     /// Killed by the grader's hard limit, after this many seconds.
     pub killed_after: Option<u64>,
     /// stdout and stderr, in that order.
@@ -114,11 +117,24 @@ pub fn judge(run: &Run, package_dir: &str) -> Outcome {
         return match failure {
             Some((diagnosis, message)) if diagnosis == "timeout" => Outcome::TimedOut { message },
             Some((diagnosis, message)) => Outcome::Failed { diagnosis, message },
-            None => Outcome::Failed {
-                diagnosis: "panic".into(),
-                message: panic_message(&run.output)
-                    .unwrap_or_else(|| "the test failed without a message".into()),
+            None => match panic_message(&run.output) {
+                Some(message) => Outcome::Failed {
+                    diagnosis: "panic".into(),
+                    message,
+                },
+                None => Outcome::Failed {
+                    diagnosis: "crash".into(),
+                    message: crash_message(run),
+                },
             },
+        };
+    }
+    // A pass must be a pass of exactly the one test that was asked for: an
+    // ignored or filtered-out test also "succeeds".
+    if !run.output.contains("test result: ok. 1 passed") {
+        return Outcome::Failed {
+            diagnosis: "not-run".into(),
+            message: "the step's test did not run (is it marked #[ignore], or renamed?)".into(),
         };
     }
     let mut notes = Vec::new();
@@ -126,10 +142,26 @@ pub fn judge(run: &Run, package_dir: &str) -> Outcome {
         match event {
             Event::Skip { reason } => return Outcome::Skipped { reason },
             Event::Note { message } => notes.push(message),
-            Event::Fail { .. } => {}
+            // A failure reported, then swallowed (say, by a catch_unwind in
+            // the code under test), is still a failure.
+            Event::Fail { diagnosis, message } => {
+                return Outcome::Failed { diagnosis, message };
+            }
         }
     }
     Outcome::Passed { notes }
+}
+
+/// Why a step that died without a panic message died.
+fn crash_message(run: &Run) -> String {
+    let why = if run.output.contains("has overflowed its stack") {
+        "a stack overflow (endless recursion?)".to_owned()
+    } else if run.output.contains("memory allocation") && run.output.contains("failed") {
+        "running out of memory".to_owned()
+    } else {
+        format!("the process ended: {}", run.ended)
+    };
+    format!("the test process died without a panic message: {why}")
 }
 
 /// The panics in an output: (location, first line of the message).
@@ -173,6 +205,12 @@ mod tests {
     fn run(success: bool, output: &str) -> Run {
         Run {
             success,
+            ended: if success {
+                "exit code 0"
+            } else {
+                "exit code 101"
+            }
+            .into(),
             killed_after: None,
             output: output.into(),
         }
@@ -226,6 +264,7 @@ mod tests {
         let outcome = judge(
             &Run {
                 success: false,
+                ended: String::new(),
                 killed_after: Some(120),
                 output: String::new(),
             },
@@ -257,17 +296,60 @@ mod tests {
             reason: "one core".into(),
         }
         .to_line();
+        let passed = "test result: ok. 1 passed; 0 failed";
         assert_eq!(
-            judge(&run(true, &note), "/w"),
+            judge(&run(true, &format!("{note}\n{passed}")), "/w"),
             Outcome::Passed {
                 notes: vec!["1.9 cores".into()]
             }
         );
         assert_eq!(
-            judge(&run(true, &format!("{note}\n{skip}")), "/w"),
+            judge(&run(true, &format!("{note}\n{skip}\n{passed}")), "/w"),
             Outcome::Skipped {
                 reason: "one core".into()
             }
+        );
+    }
+
+    #[test]
+    fn success_without_the_test_running_is_not_a_pass() {
+        let ignored = "test graded::x ... ignored\ntest result: ok. 0 passed; 0 failed; 1 ignored";
+        assert_eq!(
+            judge(&run(true, ignored), "/w").diagnosis(),
+            Some("not-run")
+        );
+    }
+
+    #[test]
+    fn a_swallowed_failure_is_still_a_failure() {
+        let fail = Event::Fail {
+            diagnosis: "busy-wait".into(),
+            message: "spun".into(),
+        }
+        .to_line();
+        let output = format!("{fail}\ntest result: ok. 1 passed; 0 failed");
+        assert_eq!(
+            judge(&run(true, &output), "/w").diagnosis(),
+            Some("busy-wait")
+        );
+    }
+
+    #[test]
+    fn a_silent_death_is_a_crash_with_its_cause() {
+        let outcome = judge(
+            &Run {
+                success: false,
+                ended: "killed by signal 6 (SIGABRT: aborted)".into(),
+                killed_after: None,
+                output: "thread 'watched' has overflowed its stack\nfatal runtime error".into(),
+            },
+            "/w",
+        );
+        assert_eq!(outcome.diagnosis(), Some("crash"));
+        assert!(
+            outcome.detail().contains("stack overflow"),
+            "{}",
+            outcome.detail()
         );
     }
 }

@@ -84,14 +84,23 @@ pub struct Mutant {
     pub step: String,
     pub diagnosis: String,
     pub about: String,
+    /// Fewest cores on which the mistake can be seen at all.
+    pub min_cores: usize,
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 struct MutantMeta {
     step: String,
     diagnosis: String,
     #[serde(default)]
     about: String,
+    #[serde(default = "one")]
+    min_cores: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 #[derive(Debug, Deserialize)]
@@ -287,6 +296,7 @@ fn find_mutants(solution: &Package, steps: &[Step]) -> Result<Vec<Mutant>> {
             step: meta.step.clone(),
             diagnosis: meta.diagnosis.clone(),
             about: meta.about.clone(),
+            min_cores: meta.min_cores,
         });
     }
     Ok(mutants)

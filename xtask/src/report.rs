@@ -45,6 +45,8 @@ pub struct MutantReport {
     pub outcome: Outcome,
     /// Did the step fail with exactly the expected diagnosis?
     pub caught: bool,
+    /// False where the mistake cannot show (too few cores): not run.
+    pub checkable: bool,
 }
 
 impl ExerciseReport {
@@ -99,6 +101,19 @@ impl MutantReport {
             expected_diagnosis: mutant.diagnosis.clone(),
             outcome,
             caught,
+            checkable: true,
+        }
+    }
+
+    /// A mutant whose mistake cannot show on a machine with `cores` cores.
+    pub fn not_checkable(exercise: &Exercise, mutant: &Mutant, cores: usize) -> Self {
+        let reason = format!(
+            "needs {} cores to show; this machine has {cores}",
+            mutant.min_cores
+        );
+        MutantReport {
+            checkable: false,
+            ..MutantReport::new(exercise, mutant, Outcome::Skipped { reason })
         }
     }
 }
@@ -170,7 +185,9 @@ pub fn print_footer(report: &ExerciseReport) {
 }
 
 pub fn print_mutant(report: &MutantReport) {
-    let verdict = if report.caught {
+    let verdict = if !report.checkable {
+        paint("33", "n/a   ")
+    } else if report.caught {
         paint("32", "caught")
     } else {
         paint("31", "MISSED")
@@ -190,10 +207,15 @@ pub fn print_mutant(report: &MutantReport) {
 
 pub fn print_mutant_summary(reports: &[MutantReport]) {
     let caught = reports.iter().filter(|r| r.caught).count();
-    let summary = format!(
-        "mutants: {caught} of {} caught, each with its intended diagnosis",
-        reports.len()
-    );
+    let checkable = reports.iter().filter(|r| r.checkable).count();
+    let mut summary =
+        format!("mutants: {caught} of {checkable} caught, each with its intended diagnosis");
+    if checkable < reports.len() {
+        summary.push_str(&format!(
+            " ({} not checkable on this machine)",
+            reports.len() - checkable
+        ));
+    }
     println!("{}", paint("1", &summary));
 }
 
@@ -269,6 +291,7 @@ mod tests {
             step: "queue".into(),
             diagnosis: "busy-wait".into(),
             about: String::new(),
+            min_cores: 4096,
         };
         let failed = |diagnosis: &str| Outcome::Failed {
             diagnosis: diagnosis.into(),
@@ -278,5 +301,8 @@ mod tests {
         assert!(!MutantReport::new(&exercise, &mutant, failed("timeout")).caught);
         let passed = Outcome::Passed { notes: vec![] };
         assert!(!MutantReport::new(&exercise, &mutant, passed).caught);
+        let skipped = MutantReport::not_checkable(&exercise, &mutant, 1);
+        assert!(!skipped.caught && !skipped.checkable);
+        assert!(skipped.outcome.detail().contains("needs 4096 cores"));
     }
 }

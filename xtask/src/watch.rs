@@ -36,6 +36,9 @@ pub fn run(args: &Args) -> Result<()> {
         let before = snapshot(&dirs);
         // Clear the screen so the newest report is the only one in view.
         print!("\x1b[2J\x1b[H");
+        // Now, before cargo writes its build output (and errors) to stderr:
+        // flushed later, the clear would wipe them off the screen.
+        let _ = std::io::Write::flush(&mut std::io::stdout());
         if let Err(err) = crate::grade::run(&grade) {
             eprintln!("error: {err:#}");
         }

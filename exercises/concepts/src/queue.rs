@@ -17,7 +17,9 @@
 //!    find the interleaving where every thread waits forever.
 //!
 //! Use the `Mutex` and `Condvar` imported below from [`crate::sync`]: they
-//! are std's, swapped for shuttle's when the grader explores schedules.
+//! behave exactly like std's (the Mutex also counts its locks, so the grader
+//! can tell sleeping from polling), and are swapped for shuttle's when the
+//! grader explores schedules.
 
 #[allow(unused_imports)] // You will need them; remove this line when you do.
 use crate::sync::{Condvar, Mutex};

@@ -56,26 +56,49 @@ const SMALL_COUNTS: &[(u64, u64)] = &[
 /// enough for a debug build: there are 148,933 primes below two million.
 const BIG: (u64, u64) = (2_000_000, 148_933);
 
-/// Fail with `not-parallel` unless the measured run kept `cores` cores busy;
+/// Measured attempts at most: a correct solution passes at the first one
+/// that is not disturbed by other work on the machine; a sequential one
+/// fails every one of them.
+const ATTEMPTS: usize = 3;
+
+/// Run the big count, check its answer, and fail with `not-parallel` unless
+/// one of up to [`ATTEMPTS`] runs kept 0.8 × the available cores busy.
 /// `advice` is the question to ask yourself when it did not.
-fn check_parallel(call: &str, usage: Usage, cores: usize, advice: &str) {
-    let used = usage.cores_used();
+fn check_parallel(call: &str, advice: &str, mut count: impl FnMut() -> u64) {
+    let cores = available_cores();
+    if !grade::needs_two_cores("cores used") {
+        expect_eq(count(), BIG.1, call);
+        return;
+    }
     let wanted = 0.8 * cores as f64;
+    let mut best: Option<Usage> = None;
+    for _ in 0..ATTEMPTS {
+        let (found, usage) = measure(&mut count);
+        expect_eq(found, BIG.1, call);
+        if best.is_none_or(|b| usage.cores_used() > b.cores_used()) {
+            best = Some(usage);
+        }
+        if usage.cores_used() >= wanted {
+            break;
+        }
+    }
+    let best = best.expect("at least one attempt ran");
+    let used = best.cores_used();
     ensure(used >= wanted, "not-parallel", || {
         format!(
-            "{call} kept {used:.2} cores busy; expected at least {wanted:.2} of the {cores} \
-             available — {advice}"
+            "{call} kept {used:.2} cores busy (best of {ATTEMPTS} runs); expected at least \
+             {wanted:.2} of the {cores} available — {advice}"
         )
     });
     note(format!(
         "{used:.2} cores of {cores} busy, {:.2} s",
-        usage.wall.as_secs_f64()
+        best.wall.as_secs_f64()
     ));
 }
 
 #[test]
 fn primes_threads() {
-    grade::step(LIMIT, || {
+    grade::step(LIMIT * 2, || {
         for &(limit, primes) in SMALL_COUNTS {
             for threads in [1, 2, 3, 8] {
                 expect_eq(
@@ -91,26 +114,19 @@ fn primes_threads() {
         // (equal slices of 0..limit are uneven work; with one thread per
         // core they would land right at the threshold, passing or failing
         // by chance).
-        let cores = available_cores();
-        let threads = 2 * cores;
-        let (count, usage) = measure(|| kata::primes::count_primes_threads(BIG.0, threads));
-        let call = format!("count_primes_threads({}, {threads})", BIG.0);
-        expect_eq(count, BIG.1, &call);
-        if grade::needs_two_cores("cores used") {
-            check_parallel(
-                &call,
-                usage,
-                cores,
-                "is the work split across threads that run at the same time? (spawn them all \
-                 before joining any)",
-            );
-        }
+        let threads = 2 * available_cores();
+        check_parallel(
+            &format!("count_primes_threads({}, {threads})", BIG.0),
+            "is the work split across threads that run at the same time? (spawn them all \
+             before joining any)",
+            || kata::primes::count_primes_threads(BIG.0, threads),
+        );
     });
 }
 
 #[test]
 fn primes_rayon() {
-    grade::step(LIMIT, || {
+    grade::step(LIMIT * 2, || {
         for &(limit, primes) in SMALL_COUNTS {
             expect_eq(
                 kata::primes::count_primes_rayon(limit),
@@ -118,18 +134,11 @@ fn primes_rayon() {
                 format_args!("count_primes_rayon({limit})"),
             );
         }
-        let cores = available_cores();
-        let (count, usage) = measure(|| kata::primes::count_primes_rayon(BIG.0));
-        let call = format!("count_primes_rayon({})", BIG.0);
-        expect_eq(count, BIG.1, &call);
-        if grade::needs_two_cores("cores used") {
-            check_parallel(
-                &call,
-                usage,
-                cores,
-                "is the iterator a parallel one? (into_par_iter, from rayon::prelude)",
-            );
-        }
+        check_parallel(
+            &format!("count_primes_rayon({})", BIG.0),
+            "is the iterator a parallel one? (into_par_iter, from rayon::prelude)",
+            || kata::primes::count_primes_rayon(BIG.0),
+        );
     });
 }
 
@@ -265,16 +274,30 @@ fn queue_blocks_without_spinning_and_wakes() {
         )
     });
 
-    // Both threads are blocked now. Waiting should cost (almost) nothing.
+    // Both threads are blocked now. Waiting should cost (almost) nothing:
+    // no CPU, and no locking (Condvar::wait re-takes the lock inside std,
+    // without going through the counting Mutex of `kata::sync`).
+    let locks_before = kata::sync::lock_count();
     let waiting = Meter::start();
     thread::sleep(Duration::from_millis(300));
     let usage = waiting.stop();
+    let relocks = kata::sync::lock_count() - locks_before;
     ensure(usage.cores_used() < 0.25, "busy-wait", || {
         format!(
             "while one push waited for room and one pop waited for an item, the process kept \
              {:.2} cores busy — a waiting thread should sleep on a Condvar (wait releases the \
              lock and uses no CPU), not loop and re-check",
             usage.cores_used()
+        )
+    });
+    // Two spare locks for a spurious wake-up of each waiter.
+    ensure(relocks <= 2, "busy-wait", || {
+        format!(
+            "while one push waited for room and one pop waited for an item, they locked the \
+             queue's Mutex {relocks} times in {} ms — they are polling (lock, look, unlock, \
+             nap, lock again) instead of sleeping on a Condvar until another thread notifies \
+             it",
+            usage.wall.as_millis()
         )
     });
 
@@ -358,6 +381,13 @@ fn queue_survives_contention() {
 fn fetch_all() {
     const REQUESTS: u32 = 20;
     const LATENCY: Duration = Duration::from_millis(100);
+    const STAGGER: Duration = Duration::from_millis(5);
+    /// The first request is the slowest and the last the quickest, so they
+    /// *finish* in reverse order: results gathered as they complete come
+    /// back reversed.
+    fn latency(id: u32) -> Duration {
+        LATENCY + STAGGER * (REQUESTS - 1 - id)
+    }
     let (pages, peak, wall) = grade::step_async(LIMIT, || async {
         let in_flight = InFlight::new();
         let start = Instant::now();
@@ -367,7 +397,7 @@ fn fetch_all() {
             let in_flight = in_flight.clone();
             async move {
                 let _request = in_flight.enter();
-                tokio::time::sleep(LATENCY).await;
+                tokio::time::sleep(latency(id)).await;
                 format!("page {id}")
             }
         })
@@ -375,24 +405,38 @@ fn fetch_all() {
         (pages, in_flight.peak(), start.elapsed())
     });
     let expected: Vec<String> = (0..REQUESTS).map(|id| format!("page {id}")).collect();
+    let mut sorted = pages.clone();
+    sorted.sort_by_key(|page| page[5..].parse::<u32>().unwrap_or(u32::MAX));
+    if pages != expected && sorted == expected {
+        fail(
+            "wrong-order",
+            format!(
+                "fetch_all returned every page, but in the order the requests finished ({} \
+                 first), not in the order of the ids — collect the results by position \
+                 (join_all keeps the input order)",
+                pages[0]
+            ),
+        );
+    }
     expect_eq(
         pages,
         expected,
         format_args!("fetch_all(0..{REQUESTS}, fetch)"),
     );
-    let latencies = wall.as_secs_f64() / LATENCY.as_secs_f64();
+    let slowest = latency(0);
+    let latencies = wall.as_secs_f64() / slowest.as_secs_f64();
     ensure(peak == REQUESTS as usize, "sequential-awaits", || {
         format!(
             "at most {peak} of {REQUESTS} requests were in flight at once, and the batch took \
-             {:.2} s = {latencies:.1} × one request's latency; run together they take about \
-             1 × — a future does nothing until it is awaited, so awaiting them one by one (even \
+             {:.2} s = {latencies:.1} × the slowest request's latency; run together they take \
+             about 1 × — a future does nothing until it is awaited, so awaiting them one by one (even \
              if all were created first) runs them one by one: await them all at once with \
              futures::future::join_all",
             wall.as_secs_f64()
         )
     });
     note(format!(
-        "{REQUESTS} requests in {latencies:.1} × one latency, {peak} in flight at once"
+        "{REQUESTS} requests in {latencies:.1} × the slowest one's latency, {peak} in flight at once"
     ));
 }
 
@@ -522,9 +566,13 @@ fn block_on() {
             "block_on(async { 6 * 7 })",
         );
 
+        // A hundred self-wakes: an executor that keeps such a wake-up finishes
+        // in microseconds; one that loses it hangs, and one that sleeps a
+        // fixed time between polls takes 100 naps.
+        const SELF_WAKES: usize = 100;
         let woke_itself = watchdog::try_run(WAKE_LIMIT, || {
             kata::executor::block_on(async {
-                for _ in 0..10 {
+                for _ in 0..SELF_WAKES {
                     YieldOnce::default().await;
                 }
                 "done"
@@ -533,23 +581,30 @@ fn block_on() {
         if woke_itself.is_none() {
             fail(
                 "lost-wakeup",
-                "block_on hung on a future that calls its waker during poll and returns Pending \
-                 — a wake-up that arrives before the executor sleeps must not be lost \
-                 (thread::park/unpark keeps such a wake-up as a token)",
+                format!(
+                    "block_on did not finish, within {} s, {SELF_WAKES} futures that each call \
+                     their waker during poll and return Pending once — a wake-up that arrives \
+                     before the executor goes to sleep must make it poll again at once \
+                     (thread::park/unpark keeps such a wake-up as a token); losing it hangs, \
+                     and sleeping a fixed time between polls is far too slow",
+                    WAKE_LIMIT.as_secs()
+                ),
             );
         }
 
         const WAIT: Duration = Duration::from_millis(300);
         let (polls, usage) = measure(|| kata::executor::block_on(Delay::new(WAIT)));
+        // A waker-driven executor polls twice: once to start, once after the
+        // wake-up (a third poll is allowed for a spurious unpark).
         ensure(
-            polls <= 10 && usage.cores_used() < 0.3,
+            polls <= 3 && usage.cores_used() < 0.3,
             "busy-polling",
             || {
                 format!(
                     "block_on polled a future {polls} times while it waited {} ms for a single \
                      wake-up, keeping {:.2} cores busy — between polls, sleep until the waker is \
                      called (a Waker whose wake() unparks the blocked thread), instead of polling \
-                     again and again",
+                     again and again, with or without a pause",
                     WAIT.as_millis(),
                     usage.cores_used()
                 )
