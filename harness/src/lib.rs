@@ -10,6 +10,7 @@
 //! | did it finish? | [`watchdog`]: run under a deadline, report a hang instead of hanging |
 //! | did it use the cores? | [`cpu`]: process CPU time ÷ wall time around a closure |
 //! | did it block the runtime? | [`heartbeat`]: a task that records how late it woke up |
+//! | did it sleep or poll while blocked? | [`lockcount`]: a Mutex that counts its locks |
 //! | did it respect its bound? did it overlap? | [`gauge`]: peak number of operations in flight |
 //! | can I trust the CPU numbers? | [`exclusive`]: one CPU-measuring test at a time, across processes |
 //! | how does the grader learn what went wrong? | [`grade`]: diagnoses, notes and skips in a line protocol |
@@ -21,4 +22,5 @@ pub mod exclusive;
 pub mod gauge;
 pub mod grade;
 pub mod heartbeat;
+pub mod lockcount;
 pub mod watchdog;
