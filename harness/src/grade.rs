@@ -1,14 +1,14 @@
 //! The grading protocol: how a test tells the grader *what* went wrong.
 //!
 //! A failing test normally says "assertion failed" and a line number. A
-//! learner needs "ran on 1.0 cores; expected at least 1.6 — is the work split
+//! learner needs "kept 1.00 cores busy; expected at least 1.60 — is the work split
 //! across threads?", and the grader needs to know which known mistake that is
 //! (to prove that each mutant fails for its own reason). So graded tests fail
 //! through [`fail`] with a short *diagnosis code* and a sentence for the
 //! learner. Before panicking, it writes one line to stderr:
 //!
 //! ```text
-//! ::grade:: {"kind":"fail","diagnosis":"not-parallel","message":"ran on 1.0 cores; ..."}
+//! ::grade:: {"kind":"fail","diagnosis":"not-parallel","message":"kept 1.00 cores busy; ..."}
 //! ```
 //!
 //! `cargo xtask grade` reads those lines; `cargo test` shows the same words in
