@@ -8,14 +8,14 @@
 //! The concurrent code is the `concepts` exercise's: the reference solution
 //! by default, your own with `cargo xtask run concepts --mine`.
 //!
-//! Run: `cargo run -p concepts` (all lessons), `cargo run -p concepts -- primes`,
+//! Run: `cargo run -p concepts` (all lessons), `cargo run -p concepts -- gil`,
 //! `--json` for machine-readable output. Use `--release` for figures worth
 //! comparing between machines.
 
 #[cfg(feature = "mine")]
-use concepts_exercise as kata;
+pub(crate) use concepts_exercise as kata;
 #[cfg(all(feature = "reference", not(feature = "mine")))]
-use concepts_solution as kata;
+pub(crate) use concepts_solution as kata;
 
 /// Whose code the lessons run, for the report.
 #[cfg(feature = "mine")]
@@ -26,7 +26,9 @@ pub const SUBJECT: &str = "the reference solution (solutions/concepts)";
 #[cfg(not(any(feature = "reference", feature = "mine")))]
 compile_error!("enable the `reference` feature (the default) or `mine`");
 
-use harness::cpu::{Usage, available_cores, measure, measure_best};
+pub mod gil;
+
+use harness::cpu::{Usage, measure};
 use harness::gauge::InFlight;
 use harness::heartbeat::Heartbeat;
 use serde::Serialize;
@@ -55,7 +57,12 @@ pub struct Lesson {
     pub takeaway: &'static str,
 }
 
-fn row(strategy: &'static str, usage: Usage, baseline: Option<Duration>, detail: String) -> Row {
+pub(crate) fn row(
+    strategy: &'static str,
+    usage: Usage,
+    baseline: Option<Duration>,
+    detail: String,
+) -> Row {
     Row {
         strategy,
         wall_ms: usage.wall.as_secs_f64() * 1e3,
@@ -66,36 +73,7 @@ fn row(strategy: &'static str, usage: Usage, baseline: Option<Duration>, detail:
 }
 
 /// How often each way is run; the fastest run is shown.
-const RUNS: usize = 3;
-
-/// CPU-bound: count the primes below `limit` serially, on scoped threads
-/// (one per core) and with rayon, each the fastest of three runs. Errors if
-/// the versions disagree.
-pub fn primes(limit: u64) -> Result<Lesson, String> {
-    let cores = available_cores();
-    let (serial, base) = measure_best(RUNS, || kata::primes::count_primes_serial(limit));
-    let (threads, on_threads) =
-        measure_best(RUNS, || kata::primes::count_primes_threads(limit, cores));
-    let (rayon, on_rayon) = measure_best(RUNS, || kata::primes::count_primes_rayon(limit));
-    if threads != serial || rayon != serial {
-        return Err(format!(
-            "the versions disagree on the primes below {limit}: serial {serial}, threads \
-             {threads}, rayon {rayon}"
-        ));
-    }
-    let found = format!("{serial} primes");
-    Ok(Lesson {
-        name: "primes",
-        question: "CPU-bound work: do threads help?",
-        rows: vec![
-            row("serial", base, Some(base.wall), found.clone()),
-            row("scoped threads", on_threads, Some(base.wall), found.clone()),
-            row("rayon", on_rayon, Some(base.wall), found),
-        ],
-        takeaway: "No GIL: Rust threads run on every core at once, so CPU-bound work speeds up \
-                   with threads (Python needs processes for this).",
-    })
-}
+pub(crate) const RUNS: usize = 3;
 
 /// I/O-bound, many: `requests` simulated requests of `latency` each,
 /// awaited one by one versus all at once.
@@ -221,15 +199,6 @@ pub fn offload(rounds: u64) -> Lesson {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn primes_rows_agree_and_are_measured() {
-        let lesson = primes(20_000).unwrap();
-        assert_eq!(lesson.rows.len(), 3);
-        assert!(lesson.rows.iter().all(|r| r.detail == "2262 primes"));
-        assert!(lesson.rows.iter().all(|r| r.wall_ms > 0.0));
-        assert_eq!(lesson.rows[0].speedup, Some(1.0));
-    }
 
     #[test]
     fn fetch_overlaps_only_in_the_concurrent_row() {

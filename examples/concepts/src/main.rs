@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! cargo run -p concepts                 # every lesson
-//! cargo run -p concepts -- primes       # one lesson
+//! cargo run -p concepts -- gil          # one lesson
+//! cargo run -p concepts -- gil --python # beside CPython's threads and processes
 //! cargo run -p concepts -- --json       # machine-readable
 //! cargo xtask run concepts --mine       # the same, on your exercise code
 //! ```
@@ -29,9 +30,16 @@ struct Cli {
     /// Print the tables as JSON instead of text.
     #[arg(long)]
     json: bool,
-    /// primes: count the primes below this number.
+    /// gil: count the primes below this number.
     #[arg(long, default_value_t = 2_000_000)]
     limit: u64,
+    /// gil: also run python/gil.py with python3 (CPython's threads and processes), if present.
+    #[arg(long)]
+    python: bool,
+    /// gil: the limit for the Python run (CPython is far slower than Rust: compare speed-ups,
+    /// not times).
+    #[arg(long, default_value_t = 500_000)]
+    python_limit: u64,
     /// fetch: how many simulated requests.
     #[arg(long, default_value_t = 50)]
     requests: u32,
@@ -45,8 +53,9 @@ struct Cli {
 
 #[derive(Debug, Clone, Copy, PartialEq, ValueEnum)]
 enum Which {
-    /// CPU-bound work on threads and rayon.
-    Primes,
+    /// CPU-bound work: threads, a simulated GIL, processes, rayon.
+    #[value(alias = "primes")]
+    Gil,
     /// Many waits, one by one versus overlapped.
     Fetch,
     /// CPU work from async code, blocking versus offloaded.
@@ -54,6 +63,13 @@ enum Which {
 }
 
 fn main() -> Result<()> {
+    // The `gil` lesson re-executes this program as its worker processes.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(result) = concepts::gil::run_worker(&args) {
+        println!("{}", result.map_err(anyhow::Error::msg)?);
+        return Ok(());
+    }
+
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
@@ -63,7 +79,7 @@ fn main() -> Result<()> {
         bail!("--requests and --latency-ms must be at least 1");
     }
     let which = if cli.lessons.is_empty() {
-        vec![Which::Primes, Which::Fetch, Which::Offload]
+        vec![Which::Gil, Which::Fetch, Which::Offload]
     } else {
         cli.lessons.clone()
     };
@@ -74,7 +90,7 @@ fn main() -> Result<()> {
     for lesson in which {
         tracing::info!(?lesson, "running");
         let measured = match lesson {
-            Which::Primes => concepts::primes(cli.limit).map_err(anyhow::Error::msg)?,
+            Which::Gil => gil(&cli)?,
             Which::Fetch => concepts::fetch(cli.requests, Duration::from_millis(cli.latency_ms)),
             Which::Offload => concepts::offload(cli.rounds),
         };
@@ -116,4 +132,18 @@ fn print_lesson(lesson: &Lesson) {
         );
     }
     println!("  → {}", lesson.takeaway);
+}
+
+/// The `gil` lesson, with CPython's rows appended when asked for.
+fn gil(cli: &Cli) -> Result<Lesson> {
+    let exe = std::env::current_exe()?;
+    let mut lesson = concepts::gil::lesson(cli.limit, &exe).map_err(anyhow::Error::msg)?;
+    if cli.python {
+        let workers = harness::cpu::available_cores();
+        match concepts::gil::python(cli.python_limit, workers) {
+            Ok(rows) => lesson.rows.extend(rows),
+            Err(why) => eprintln!("skipping the Python comparison: {why}"),
+        }
+    }
+    Ok(lesson)
 }

@@ -50,7 +50,7 @@ pub fn count_primes_serial(limit: u64) -> u64 {
 /// the thread with the last slice finishes long after the others. The
 /// grader asks for twice as many threads as cores, which hides most of that
 /// (the OS keeps the cores busy while any two threads remain), but see it
-/// for yourself with `cargo xtask run concepts --mine -- primes`, which uses
+/// for yourself with `cargo xtask run concepts --mine -- gil`, which uses
 /// one thread per core: its "cores used" column shows the idle tail. Handing
 /// out many small chunks fixes it (an `AtomicU64` cursor that each thread
 /// `fetch_add`s to take the next chunk works well).
