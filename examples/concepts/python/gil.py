@@ -7,7 +7,7 @@ beside Rust's. By hand: `python3 gil.py --limit 200000 --workers 2`.
 
 Output: a JSON list on stdout, one object per strategy, with the wall time
 and the CPU time (this process's threads plus the worker processes it
-waited for), both in seconds, and the count as a check.
+waited for), both in seconds, and the count found.
 
 The work is cut exactly as the Rust workers cut it: every `workers`-th chunk
 of 4096 numbers, so each worker gets an even share.
@@ -57,14 +57,14 @@ def cpu_seconds():
     return time.process_time() + children.ru_utime + children.ru_stime
 
 
-def timed(strategy, work):
+def timed(strategy, work, limit):
     cpu, wall = cpu_seconds(), time.perf_counter()
     primes = work()
     return {
         "strategy": strategy,
         "wall_s": time.perf_counter() - wall,
         "cpu_s": cpu_seconds() - cpu,
-        "primes": primes,
+        "detail": f"{primes} primes below {limit}",
     }
 
 
@@ -81,12 +81,13 @@ def main():
     parser.add_argument("--limit", type=int, default=200_000)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
+    limit, workers = args.limit, args.workers
     rows = [
-        timed("serial", lambda: count_range(0, args.limit)),
-        timed("threads", lambda: on_pool(ThreadPoolExecutor, args.limit, args.workers)),
-        timed("processes", lambda: on_pool(ProcessPoolExecutor, args.limit, args.workers)),
+        timed("serial", lambda: count_range(0, limit), limit),
+        timed("threads", lambda: on_pool(ThreadPoolExecutor, limit, workers), limit),
+        timed("processes", lambda: on_pool(ProcessPoolExecutor, limit, workers), limit),
     ]
-    if len({row["primes"] for row in rows}) != 1:
+    if len({row["detail"] for row in rows}) != 1:
         raise SystemExit(f"the strategies disagree: {rows}")
     print(json.dumps(rows))
 

@@ -20,7 +20,6 @@
 
 use crate::{Lesson, RUNS, Row, kata, row};
 use harness::cpu::{available_cores, measure_best, measure_best_with_children};
-use serde::Deserialize;
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -191,58 +190,18 @@ pub fn lesson(limit: u64, exe: &Path) -> Result<Lesson, String> {
     })
 }
 
-/// One strategy as CPython ran it, from `python/gil.py`.
-#[derive(Debug, Deserialize)]
-struct PythonRow {
-    strategy: String,
-    wall_s: f64,
-    cpu_s: f64,
-    primes: u64,
-}
-
-/// Run `python/gil.py` with `python3`: CPython's serial, threads and
-/// processes on the same machine, in the same run. `Err` says why not.
+/// CPython's serial, threads and processes on the same machine, in the same
+/// run, from `python/gil.py`. `Err` says why they could not run.
 pub fn python(limit: u64, workers: usize) -> Result<Vec<Row>, String> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("python/gil.py");
-    let output = Command::new("python3")
-        .arg(&script)
-        .args([
-            "--limit",
-            &limit.to_string(),
-            "--workers",
-            &workers.to_string(),
-        ])
-        .output()
-        .map_err(|e| format!("python3 is not available ({e})"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "{} failed: {}",
-            script.display(),
-            String::from_utf8_lossy(&output.stderr).trim()
-        ));
-    }
-    let rows: Vec<PythonRow> = serde_json::from_slice(&output.stdout)
-        .map_err(|e| format!("cannot read the output of {}: {e}", script.display()))?;
-    let base = rows
-        .iter()
-        .find(|r| r.strategy == "serial")
-        .map(|r| r.wall_s)
-        .ok_or("gil.py reported no serial run")?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Row {
-            strategy: match r.strategy.as_str() {
-                "serial" => "python: serial",
-                "threads" => "python: threads",
-                "processes" => "python: processes",
-                _ => "python: other",
-            },
-            wall_ms: r.wall_s * 1e3,
-            speedup: Some(base / r.wall_s.max(1e-9)),
-            cores_used: r.cpu_s / r.wall_s.max(1e-9),
-            detail: format!("{} primes below {limit}", r.primes),
-        })
-        .collect())
+    crate::python::rows(
+        "gil.py",
+        &[
+            "--limit".into(),
+            limit.to_string(),
+            "--workers".into(),
+            workers.to_string(),
+        ],
+    )
 }
 
 #[cfg(test)]
@@ -279,7 +238,7 @@ mod tests {
     fn the_python_rows_are_read_and_compared_to_python_serial() {
         match python(20_000, 2) {
             Ok(rows) => {
-                let names: Vec<_> = rows.iter().map(|r| r.strategy).collect();
+                let names: Vec<_> = rows.iter().map(|r| r.strategy.as_str()).collect();
                 assert_eq!(
                     names,
                     ["python: serial", "python: threads", "python: processes"]

@@ -27,6 +27,8 @@ pub const SUBJECT: &str = "the reference solution (solutions/concepts)";
 compile_error!("enable the `reference` feature (the default) or `mine`");
 
 pub mod gil;
+pub mod io;
+mod python;
 
 use harness::cpu::{Usage, measure};
 use harness::gauge::InFlight;
@@ -37,7 +39,7 @@ use std::time::{Duration, Instant};
 /// One way of doing a lesson's job, and what it cost.
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
-    pub strategy: &'static str,
+    pub strategy: String,
     pub wall_ms: f64,
     /// Baseline wall time ÷ this wall time, where comparing speed is the
     /// point of the lesson.
@@ -58,13 +60,13 @@ pub struct Lesson {
 }
 
 pub(crate) fn row(
-    strategy: &'static str,
+    strategy: impl Into<String>,
     usage: Usage,
     baseline: Option<Duration>,
     detail: String,
 ) -> Row {
     Row {
-        strategy,
+        strategy: strategy.into(),
         wall_ms: usage.wall.as_secs_f64() * 1e3,
         speedup: baseline.map(|b| b.as_secs_f64() / usage.wall.as_secs_f64().max(1e-9)),
         cores_used: usage.cores_used(),

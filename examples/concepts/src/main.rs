@@ -33,17 +33,21 @@ struct Cli {
     /// gil: count the primes below this number.
     #[arg(long, default_value_t = 2_000_000)]
     limit: u64,
-    /// gil: also run python/gil.py with python3 (CPython's threads and processes), if present.
+    /// gil, io: also run the lesson's script in python/ with python3, if present, and show
+    /// CPython's rows in the same table.
     #[arg(long)]
     python: bool,
     /// gil: the limit for the Python run (CPython is far slower than Rust: compare speed-ups,
     /// not times).
     #[arg(long, default_value_t = 500_000)]
     python_limit: u64,
-    /// fetch: how many simulated requests.
+    /// io: threads in the pool.
+    #[arg(long, default_value_t = 10)]
+    workers: usize,
+    /// io, fetch: how many simulated requests.
     #[arg(long, default_value_t = 50)]
     requests: u32,
-    /// fetch: latency of one simulated request, in milliseconds.
+    /// io, fetch: latency of one simulated request, in milliseconds.
     #[arg(long, default_value_t = 20)]
     latency_ms: u64,
     /// offload: rounds of CPU work.
@@ -56,6 +60,8 @@ enum Which {
     /// CPU-bound work: threads, a simulated GIL, processes, rayon.
     #[value(alias = "primes")]
     Gil,
+    /// Blocking requests: one after another versus a pool of threads.
+    Io,
     /// Many waits, one by one versus overlapped.
     Fetch,
     /// CPU work from async code, blocking versus offloaded.
@@ -75,11 +81,11 @@ fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    if cli.requests == 0 || cli.latency_ms == 0 {
-        bail!("--requests and --latency-ms must be at least 1");
+    if cli.requests == 0 || cli.latency_ms == 0 || cli.workers == 0 {
+        bail!("--requests, --latency-ms and --workers must be at least 1");
     }
     let which = if cli.lessons.is_empty() {
-        vec![Which::Gil, Which::Fetch, Which::Offload]
+        vec![Which::Gil, Which::Io, Which::Fetch, Which::Offload]
     } else {
         cli.lessons.clone()
     };
@@ -91,6 +97,7 @@ fn main() -> Result<()> {
         tracing::info!(?lesson, "running");
         let measured = match lesson {
             Which::Gil => gil(&cli)?,
+            Which::Io => io(&cli),
             Which::Fetch => concepts::fetch(cli.requests, Duration::from_millis(cli.latency_ms)),
             Which::Offload => concepts::offload(cli.rounds),
         };
@@ -140,10 +147,31 @@ fn gil(cli: &Cli) -> Result<Lesson> {
     let mut lesson = concepts::gil::lesson(cli.limit, &exe).map_err(anyhow::Error::msg)?;
     if cli.python {
         let workers = harness::cpu::available_cores();
-        match concepts::gil::python(cli.python_limit, workers) {
-            Ok(rows) => lesson.rows.extend(rows),
-            Err(why) => eprintln!("skipping the Python comparison: {why}"),
-        }
+        with_python(
+            &mut lesson,
+            concepts::gil::python(cli.python_limit, workers),
+        );
     }
     Ok(lesson)
+}
+
+/// The `io` lesson, with CPython's rows appended when asked for.
+fn io(cli: &Cli) -> Lesson {
+    let latency = Duration::from_millis(cli.latency_ms);
+    let mut lesson = concepts::io::lesson(cli.requests, cli.workers, latency);
+    if cli.python {
+        with_python(
+            &mut lesson,
+            concepts::io::python(cli.requests, cli.workers, latency),
+        );
+    }
+    lesson
+}
+
+/// Add CPython's rows to a lesson, or say why they are missing.
+fn with_python(lesson: &mut Lesson, rows: Result<Vec<concepts::Row>, String>) {
+    match rows {
+        Ok(rows) => lesson.rows.extend(rows),
+        Err(why) => eprintln!("skipping the Python comparison: {why}"),
+    }
 }
