@@ -12,15 +12,18 @@
 //! | did it block the runtime? | [`heartbeat`]: a task that records how late it woke up |
 //! | did it sleep or poll while blocked? | [`lockcount`]: a Mutex that counts its locks |
 //! | did it respect its bound? did it overlap? | [`gauge`]: peak number of operations in flight |
+//! | how much memory does it hold? | [`memory`]: resident and virtual size, PSS of a child; [`alloc`]: live heap bytes |
 //! | can I trust the CPU numbers? | [`exclusive`]: one CPU-measuring test at a time, across processes |
 //! | how does the grader learn what went wrong? | [`grade`]: diagnoses, notes and skips in a line protocol |
 //!
 //! Run its own tests with `cargo test -p harness`.
 
+pub mod alloc;
 pub mod cpu;
 pub mod exclusive;
 pub mod gauge;
 pub mod grade;
 pub mod heartbeat;
 pub mod lockcount;
+pub mod memory;
 pub mod watchdog;

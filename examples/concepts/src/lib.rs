@@ -28,6 +28,7 @@ compile_error!("enable the `reference` feature (the default) or `mine`");
 
 pub mod gil;
 pub mod io;
+pub mod overhead;
 mod python;
 
 use harness::cpu::{Usage, measure};

@@ -33,7 +33,7 @@ struct Cli {
     /// gil: count the primes below this number.
     #[arg(long, default_value_t = 2_000_000)]
     limit: u64,
-    /// gil, io: also run the lesson's script in python/ with python3, if present, and show
+    /// gil, io, overhead: also run the lesson's script in python/ with python3, if present, and show
     /// CPython's rows in the same table.
     #[arg(long)]
     python: bool,
@@ -41,6 +41,12 @@ struct Cli {
     /// not times).
     #[arg(long, default_value_t = 500_000)]
     python_limit: u64,
+    /// overhead: how many threads and tasks to keep alive at once (each count in turn).
+    #[arg(long, value_delimiter = ',', default_values_t = [1_000, 10_000])]
+    units: Vec<usize>,
+    /// overhead: how many processes (each count in turn; they cost far more).
+    #[arg(long, value_delimiter = ',', default_values_t = [100, 1_000])]
+    processes: Vec<usize>,
     /// io: threads in the pool.
     #[arg(long, default_value_t = 10)]
     workers: usize,
@@ -62,15 +68,24 @@ enum Which {
     Gil,
     /// Blocking requests: one after another versus a pool of threads.
     Io,
+    /// The cost of a thread, a task and a process: start time and memory.
+    Overhead,
     /// Many waits, one by one versus overlapped.
     Fetch,
     /// CPU work from async code, blocking versus offloaded.
     Offload,
 }
 
+/// Counts live heap bytes, for the `overhead` lesson's tasks.
+#[global_allocator]
+static ALLOC: harness::alloc::Counting = harness::alloc::Counting;
+
 fn main() -> Result<()> {
-    // The `gil` lesson re-executes this program as its worker processes.
+    // The `gil` and `overhead` lessons re-execute this program as workers.
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args == concepts::overhead::IDLE_WORKER {
+        return Ok(concepts::overhead::run_idle_worker()?);
+    }
     if let Some(result) = concepts::gil::run_worker(&args) {
         println!("{}", result.map_err(anyhow::Error::msg)?);
         return Ok(());
@@ -85,7 +100,13 @@ fn main() -> Result<()> {
         bail!("--requests, --latency-ms and --workers must be at least 1");
     }
     let which = if cli.lessons.is_empty() {
-        vec![Which::Gil, Which::Io, Which::Fetch, Which::Offload]
+        vec![
+            Which::Gil,
+            Which::Io,
+            Which::Fetch,
+            Which::Offload,
+            Which::Overhead,
+        ]
     } else {
         cli.lessons.clone()
     };
@@ -98,6 +119,7 @@ fn main() -> Result<()> {
         let measured = match lesson {
             Which::Gil => gil(&cli)?,
             Which::Io => io(&cli),
+            Which::Overhead => overhead(&cli)?,
             Which::Fetch => concepts::fetch(cli.requests, Duration::from_millis(cli.latency_ms)),
             Which::Offload => concepts::offload(cli.rounds),
         };
@@ -126,7 +148,7 @@ fn main() -> Result<()> {
 fn print_lesson(lesson: &Lesson) {
     println!("\n{} — {}", lesson.name, lesson.question);
     println!(
-        "  {:<24} {:>10} {:>8} {:>11}  detail",
+        "  {:<30} {:>10} {:>8} {:>11}  detail",
         "strategy", "wall (ms)", "speedup", "cores used"
     );
     for row in &lesson.rows {
@@ -134,7 +156,7 @@ fn print_lesson(lesson: &Lesson) {
             .speedup
             .map_or_else(|| "—".to_owned(), |s| format!("{s:.1}×"));
         println!(
-            "  {:<24} {:>10.1} {:>8} {:>11.2}  {}",
+            "  {:<30} {:>10.1} {:>8} {:>11.2}  {}",
             row.strategy, row.wall_ms, speedup, row.cores_used, row.detail
         );
     }
@@ -166,6 +188,26 @@ fn io(cli: &Cli) -> Lesson {
         );
     }
     lesson
+}
+
+/// The `overhead` lesson, with CPython's rows appended when asked for.
+fn overhead(cli: &Cli) -> Result<Lesson> {
+    let exe = std::env::current_exe()?;
+    let mut lesson =
+        concepts::overhead::lesson(&exe, &cli.units, &cli.processes).map_err(anyhow::Error::msg)?;
+    if cli.python {
+        // CPython's processes are slow to start and heavy: only the smallest
+        // count, to keep the run short.
+        let fewest = cli
+            .processes
+            .iter()
+            .min()
+            .copied()
+            .into_iter()
+            .collect::<Vec<_>>();
+        with_python(&mut lesson, concepts::overhead::python(&cli.units, &fewest));
+    }
+    Ok(lesson)
 }
 
 /// Add CPython's rows to a lesson, or say why they are missing.
