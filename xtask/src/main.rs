@@ -7,12 +7,14 @@
 //! cargo xtask hint EXERCISE [STEP]      the next hint for a step
 //! cargo xtask watch [EXERCISE]          re-grade whenever a file in exercises/ is saved
 //! cargo xtask run EXERCISE [--mine]     run the example program on the reference or on your code
+//! cargo xtask bench concepts [--python] measure the lessons (release) into book/src/measured/
 //! ```
 //!
 //! The alias lives in `.cargo/config.toml`. Everything is plain Rust and
 //! `cargo` subprocesses, so it works wherever the toolchain does (the
 //! "xtask" convention: no make, no shell scripts to port).
 
+mod bench;
 #[cfg(test)]
 mod book;
 mod grade;
@@ -52,6 +54,8 @@ enum Command {
     Watch(watch::Args),
     /// Run an exercise's example program, on the reference solution or on your code.
     Run(RunArgs),
+    /// Measure an example's lessons (release build) and write the tables into book/src/measured/.
+    Bench(bench::Args),
 }
 
 #[derive(Debug, clap::Args)]
@@ -76,6 +80,7 @@ fn main() -> ExitCode {
         Command::Hint(args) => hint::run(&args).map(|()| true),
         Command::Watch(args) => watch::run(&args).map(|()| true),
         Command::Run(args) => run_example(&args),
+        Command::Bench(args) => bench::run(&args).map(|()| true),
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
