@@ -30,6 +30,7 @@ pub mod gil;
 pub mod io;
 pub mod overhead;
 mod python;
+pub mod sync;
 
 use harness::cpu::{Usage, measure};
 use harness::gauge::InFlight;

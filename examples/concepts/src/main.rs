@@ -47,6 +47,12 @@ struct Cli {
     /// overhead: how many processes (each count in turn; they cost far more).
     #[arg(long, value_delimiter = ',', default_values_t = [100, 1_000])]
     processes: Vec<usize>,
+    /// sync: increments per counter thread.
+    #[arg(long, default_value_t = 200_000)]
+    increments: u64,
+    /// sync: items handed from producers to consumers.
+    #[arg(long, default_value_t = 200_000)]
+    items: u64,
     /// io: threads in the pool.
     #[arg(long, default_value_t = 10)]
     workers: usize,
@@ -70,6 +76,8 @@ enum Which {
     Io,
     /// The cost of a thread, a task and a process: start time and memory.
     Overhead,
+    /// Mutex versus atomic; Condvar queue versus channels.
+    Sync,
     /// Many waits, one by one versus overlapped.
     Fetch,
     /// CPU work from async code, blocking versus offloaded.
@@ -120,6 +128,11 @@ fn main() -> Result<()> {
             Which::Gil => gil(&cli)?,
             Which::Io => io(&cli),
             Which::Overhead => overhead(&cli)?,
+            Which::Sync => {
+                let threads = 2 * harness::cpu::available_cores();
+                concepts::sync::lesson(threads, cli.increments, cli.items)
+                    .map_err(anyhow::Error::msg)?
+            }
             Which::Fetch => concepts::fetch(cli.requests, Duration::from_millis(cli.latency_ms)),
             Which::Offload => concepts::offload(cli.rounds),
         };
