@@ -28,6 +28,7 @@ compile_error!("enable the `reference` feature (the default) or `mine`");
 
 pub mod gil;
 pub mod io;
+pub mod mistakes;
 pub mod overhead;
 mod python;
 pub mod sync;

@@ -53,6 +53,9 @@ struct Cli {
     /// sync: items handed from producers to consumers.
     #[arg(long, default_value_t = 200_000)]
     items: u64,
+    /// mistakes: items a fast producer sends to a slow consumer.
+    #[arg(long, default_value_t = 10_000)]
+    backlog_items: usize,
     /// io: threads in the pool.
     #[arg(long, default_value_t = 10)]
     workers: usize,
@@ -78,6 +81,8 @@ enum Which {
     Overhead,
     /// Mutex versus atomic; Condvar queue versus channels.
     Sync,
+    /// Blocking in async, a std Mutex across .await, an unbounded channel.
+    Mistakes,
     /// Many waits, one by one versus overlapped.
     Fetch,
     /// CPU work from async code, blocking versus offloaded.
@@ -113,6 +118,7 @@ fn main() -> Result<()> {
             Which::Io,
             Which::Fetch,
             Which::Offload,
+            Which::Mistakes,
             Which::Overhead,
         ]
     } else {
@@ -128,6 +134,7 @@ fn main() -> Result<()> {
             Which::Gil => gil(&cli)?,
             Which::Io => io(&cli),
             Which::Overhead => overhead(&cli)?,
+            Which::Mistakes => concepts::mistakes::lesson(cli.backlog_items),
             Which::Sync => {
                 let threads = 2 * harness::cpu::available_cores();
                 concepts::sync::lesson(threads, cli.increments, cli.items)
