@@ -59,13 +59,13 @@ struct Cli {
     /// io: threads in the pool.
     #[arg(long, default_value_t = 10)]
     workers: usize,
-    /// io, fetch: how many simulated requests.
+    /// io, async: how many simulated requests.
     #[arg(long, default_value_t = 50)]
     requests: u32,
-    /// io, fetch: latency of one simulated request, in milliseconds.
+    /// io, async: latency of one simulated request, in milliseconds.
     #[arg(long, default_value_t = 20)]
     latency_ms: u64,
-    /// offload: rounds of CPU work.
+    /// mixed: rounds of CPU work.
     #[arg(long, default_value_t = 40_000_000)]
     rounds: u64,
 }
@@ -84,9 +84,11 @@ enum Which {
     /// Blocking in async, a std Mutex across .await, an unbounded channel.
     Mistakes,
     /// Many waits, one by one versus overlapped.
-    Fetch,
-    /// CPU work from async code, blocking versus offloaded.
-    Offload,
+    #[value(alias = "fetch")]
+    Async,
+    /// CPU work from async code: on the runtime, spawn_blocking, rayon.
+    #[value(alias = "offload")]
+    Mixed,
 }
 
 /// Counts live heap bytes, for the `overhead` lesson's tasks.
@@ -116,8 +118,9 @@ fn main() -> Result<()> {
         vec![
             Which::Gil,
             Which::Io,
-            Which::Fetch,
-            Which::Offload,
+            Which::Sync,
+            Which::Async,
+            Which::Mixed,
             Which::Mistakes,
             Which::Overhead,
         ]
@@ -140,8 +143,8 @@ fn main() -> Result<()> {
                 concepts::sync::lesson(threads, cli.increments, cli.items)
                     .map_err(anyhow::Error::msg)?
             }
-            Which::Fetch => concepts::fetch(cli.requests, Duration::from_millis(cli.latency_ms)),
-            Which::Offload => concepts::offload(cli.rounds),
+            Which::Async => concepts::fetch(cli.requests, Duration::from_millis(cli.latency_ms)),
+            Which::Mixed => concepts::mixed(cli.rounds),
         };
         if !cli.json {
             print_lesson(&measured);
