@@ -30,6 +30,7 @@ pub mod gil;
 pub mod io;
 pub mod mistakes;
 pub mod overhead;
+pub mod processes;
 mod python;
 pub mod sync;
 

@@ -47,7 +47,13 @@ struct Cli {
     /// overhead: how many processes (each count in turn; they cost far more).
     #[arg(long, value_delimiter = ',', default_values_t = [100, 1_000])]
     processes: Vec<usize>,
-    /// sync: increments per counter thread.
+    /// processes: messages sent to a thread and to a process.
+    #[arg(long, default_value_t = 200_000)]
+    messages: u64,
+    /// processes: threads and processes started one after another.
+    #[arg(long, default_value_t = 50)]
+    starts: usize,
+    /// sync, processes: increments per counter thread (or process).
     #[arg(long, default_value_t = 200_000)]
     increments: u64,
     /// sync: items handed from producers to consumers.
@@ -83,6 +89,8 @@ enum Which {
     Sync,
     /// Blocking in async, a std Mutex across .await, an unbounded channel.
     Mistakes,
+    /// Processes versus threads: messages, shared state, start-up.
+    Processes,
     /// Many waits, one by one versus overlapped.
     #[value(alias = "fetch")]
     Async,
@@ -96,10 +104,17 @@ enum Which {
 static ALLOC: harness::alloc::Counting = harness::alloc::Counting;
 
 fn main() -> Result<()> {
-    // The `gil` and `overhead` lessons re-execute this program as workers.
+    // The `gil`, `processes` and `overhead` lessons re-execute this program
+    // as workers.
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args == concepts::overhead::IDLE_WORKER {
         return Ok(concepts::overhead::run_idle_worker()?);
+    }
+    if args == concepts::processes::SUM_WORKER {
+        return Ok(concepts::processes::run_sum_worker()?);
+    }
+    if let Some(result) = concepts::processes::run_shared_worker(&args) {
+        return result.map_err(anyhow::Error::msg);
     }
     if let Some(result) = concepts::gil::run_worker(&args) {
         println!("{}", result.map_err(anyhow::Error::msg)?);
@@ -119,6 +134,7 @@ fn main() -> Result<()> {
             Which::Gil,
             Which::Io,
             Which::Sync,
+            Which::Processes,
             Which::Async,
             Which::Mixed,
             Which::Mistakes,
@@ -138,6 +154,11 @@ fn main() -> Result<()> {
             Which::Io => io(&cli),
             Which::Overhead => overhead(&cli)?,
             Which::Mistakes => concepts::mistakes::lesson(cli.backlog_items),
+            Which::Processes => {
+                let exe = std::env::current_exe()?;
+                concepts::processes::lesson(&exe, cli.messages, cli.increments, cli.starts)
+                    .map_err(anyhow::Error::msg)?
+            }
             Which::Sync => {
                 let threads = 2 * harness::cpu::available_cores();
                 concepts::sync::lesson(threads, cli.increments, cli.items)

@@ -53,3 +53,15 @@ fn bad_arguments_are_refused_with_a_message() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--limit"), "{stderr}");
 }
+
+#[test]
+fn processes_pass_messages_through_pipes_and_share_mapped_memory() {
+    let exe = Path::new(EXE);
+    let sum = concepts::processes::messages_to_process(exe, 1000).unwrap();
+    assert_eq!(sum, (0..1000).sum::<u64>());
+    let count = concepts::processes::shared_between_processes(exe, 2, 5_000).unwrap();
+    assert_eq!(
+        count, 10_000,
+        "both processes' increments land in one counter"
+    );
+}
