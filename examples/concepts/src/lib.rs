@@ -32,6 +32,7 @@ pub mod mistakes;
 pub mod overhead;
 pub mod processes;
 mod python;
+pub mod runtimes;
 pub mod sync;
 
 use harness::cpu::{Usage, measure};

@@ -91,6 +91,8 @@ enum Which {
     Mistakes,
     /// Processes versus threads: messages, shared state, start-up.
     Processes,
+    /// One workload on tokio, async-std and smol.
+    Runtimes,
     /// Many waits, one by one versus overlapped.
     #[value(alias = "fetch")]
     Async,
@@ -137,6 +139,7 @@ fn main() -> Result<()> {
             Which::Processes,
             Which::Async,
             Which::Mixed,
+            Which::Runtimes,
             Which::Mistakes,
             Which::Overhead,
         ]
@@ -154,6 +157,8 @@ fn main() -> Result<()> {
             Which::Io => io(&cli),
             Which::Overhead => overhead(&cli)?,
             Which::Mistakes => concepts::mistakes::lesson(cli.backlog_items),
+            Which::Runtimes => concepts::runtimes::lesson(concepts::runtimes::Workload::default())
+                .map_err(anyhow::Error::msg)?,
             Which::Processes => {
                 let exe = std::env::current_exe()?;
                 concepts::processes::lesson(&exe, cli.messages, cli.increments, cli.starts)
