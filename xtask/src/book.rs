@@ -52,9 +52,15 @@ pub fn include_problems(src: &Path) -> Vec<String> {
 
 /// How many lines lie between the anchor's markers, if both exist.
 fn anchored_lines(text: &str, anchor: &str) -> Option<usize> {
+    // As mdBook reads them: the name is the word after the colon, so the
+    // marker may sit in any comment syntax (`// ANCHOR: x`, `<!-- ANCHOR: x -->`).
     let is_marker = |line: &str, kind: &str| {
-        line.split_once(kind)
-            .is_some_and(|(_, name)| name.trim() == anchor)
+        line.split_once(kind).is_some_and(|(_, rest)| {
+            rest.trim_start()
+                .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+                .next()
+                == Some(anchor)
+        })
     };
     let lines: Vec<&str> = text.lines().collect();
     let start = lines.iter().position(|l| is_marker(l, "ANCHOR:"))?;

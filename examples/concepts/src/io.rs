@@ -34,6 +34,7 @@ pub fn sequential(requests: u32, latency: Duration, in_flight: &InFlight) -> Vec
         .collect()
 }
 
+// ANCHOR: pool
 /// `requests` requests on a pool of `workers` threads fed by a channel;
 /// the responses come back in request order.
 pub fn pool(requests: u32, workers: usize, latency: Duration, in_flight: &InFlight) -> Vec<u32> {
@@ -67,6 +68,7 @@ pub fn pool(requests: u32, workers: usize, latency: Duration, in_flight: &InFlig
     });
     responses
 }
+// ANCHOR_END: pool
 
 /// The lesson's measured table: sequential, a small pool, and a thread per
 /// request.

@@ -179,6 +179,7 @@ impl Drop for Resource {
     }
 }
 
+// ANCHOR: cancel
 /// A request holding a [`Resource`], cut short by `tokio::time::timeout`.
 /// How many times the resource was released (1: dropping the future ran
 /// its destructors).
@@ -193,6 +194,7 @@ async fn cancel_with_timeout(latency: Duration) -> usize {
     let _ = tokio::time::timeout(latency, request).await;
     released.load(Ordering::SeqCst)
 }
+// ANCHOR_END: cancel
 
 /// A fast producer and a slower consumer through a tokio channel of
 /// `bound` slots; the largest backlog the producer ever saw.
@@ -246,6 +248,7 @@ pub fn mixed(rounds: u64) -> Lesson {
                 // The mistake, on purpose: CPU work with no `.await`.
                 Offload::Direct => kata::offload::checksum(rounds),
                 Offload::SpawnBlocking => kata::offload::checksum_offloaded(rounds).await,
+                // ANCHOR: rayon
                 Offload::Rayon => {
                     let (done, result) = tokio::sync::oneshot::channel();
                     rayon::spawn(move || {
@@ -254,7 +257,7 @@ pub fn mixed(rounds: u64) -> Lesson {
                         let _ = done.send(kata::offload::checksum(rounds));
                     });
                     result.await.expect("the rayon job panicked")
-                }
+                } // ANCHOR_END: rayon
             };
             let took = start.elapsed();
             tokio::time::sleep(BEAT * 4).await;

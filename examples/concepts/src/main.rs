@@ -186,8 +186,8 @@ fn main() -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         println!(
-            "measured on {} cores; figures are from this run (debug builds are slower: add \
-             --release to compare machines)",
+            "measured on {} cores; figures are from this run (debug builds are slower and, for \
+             CPU-heavy lessons, vary more between runs: add --release for steady ratios)",
             harness::cpu::available_cores()
         );
     }
@@ -242,8 +242,7 @@ fn io(cli: &Cli) -> Lesson {
 /// The `overhead` lesson, with CPython's rows appended when asked for.
 fn overhead(cli: &Cli) -> Result<Lesson> {
     let exe = std::env::current_exe()?;
-    let mut lesson =
-        concepts::overhead::lesson(&exe, &cli.units, &cli.processes).map_err(anyhow::Error::msg)?;
+    let mut lesson = concepts::overhead::lesson(&exe, &cli.units, &cli.processes);
     if cli.python {
         // CPython's processes are slow to start and heavy: only the smallest
         // count, to keep the run short.

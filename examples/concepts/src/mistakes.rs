@@ -59,6 +59,7 @@ fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1e3)
 }
 
+// ANCHOR: deadlock
 /// Two tasks on one thread, each taking a std Mutex and holding it across
 /// an `.await`. `None` if they did not finish within `limit` (deadlock).
 /// The deadlocked thread is left behind, blocked, until the program exits.
@@ -87,6 +88,7 @@ fn std_mutex_across_await(limit: Duration) -> Option<()> {
         });
     })
 }
+// ANCHOR_END: deadlock
 
 /// The same with `tokio::sync::Mutex`: waiting for the lock is an `.await`.
 async fn tokio_mutex_across_await() {

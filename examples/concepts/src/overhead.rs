@@ -68,6 +68,7 @@ fn wait_started(started: &AtomicUsize, units: usize, kind: &str) -> Result<(), S
     Ok(())
 }
 
+// ANCHOR: threads
 /// `units` OS threads, all alive and blocked at once.
 pub fn threads(units: usize) -> Result<Cost, String> {
     // Every thread waits on this channel; dropping the sender releases them
@@ -113,6 +114,7 @@ pub fn threads(units: usize) -> Result<Cost, String> {
         heap: None,
     })
 }
+// ANCHOR_END: threads
 
 /// `units` tokio tasks on one runtime thread, all alive and waiting at once.
 pub fn tasks(units: usize) -> Cost {
@@ -261,16 +263,26 @@ fn memory_detail(cost: &Cost, spawn_us: f64) -> String {
 }
 
 /// The lesson's table: each kind at each count.
-pub fn lesson(exe: &Path, counts: &[usize], process_counts: &[usize]) -> Result<Lesson, String> {
+///
+/// A kind that cannot reach a count here (the kernel's limits on threads or
+/// processes per user) gets a row saying so instead of failing the lesson.
+pub fn lesson(exe: &Path, counts: &[usize], process_counts: &[usize]) -> Lesson {
     let mut costs = Vec::new();
+    let mut refused = Vec::new();
     for &units in counts {
-        costs.push(threads(units)?);
+        match threads(units) {
+            Ok(cost) => costs.push(cost),
+            Err(why) => refused.push((format!("OS threads × {units}"), why)),
+        }
         costs.push(tasks(units));
     }
     for &units in process_counts {
-        costs.push(processes(exe, units)?);
+        match processes(exe, units) {
+            Ok(cost) => costs.push(cost),
+            Err(why) => refused.push((format!("processes × {units}"), why)),
+        }
     }
-    let rows = costs
+    let mut rows: Vec<crate::Row> = costs
         .iter()
         .map(|cost| {
             let spawn_us = cost.spawn.wall.as_secs_f64() * 1e6 / cost.units.max(1) as f64;
@@ -282,14 +294,21 @@ pub fn lesson(exe: &Path, counts: &[usize], process_counts: &[usize]) -> Result<
             )
         })
         .collect();
-    Ok(Lesson {
+    rows.extend(refused.into_iter().map(|(strategy, why)| crate::Row {
+        strategy,
+        wall_ms: 0.0,
+        speedup: None,
+        cores_used: 0.0,
+        detail: format!("not measured: {why}"),
+    }));
+    Lesson {
         name: "overhead",
         question: "What does one thread, one task, one process cost?",
         rows,
         takeaway: "Compare the per-unit figures: a task lives on the heap, a thread reserves \
                    its whole stack but keeps only the pages it touches resident, a process \
                    carries a whole program. (wall = time to start them all.)",
-    })
+    }
 }
 
 /// CPython's threads, asyncio tasks and processes, from

@@ -108,6 +108,7 @@ pub fn run_shared_worker(args: &[String]) -> Option<Result<(), String>> {
     })())
 }
 
+// ANCHOR: shared
 /// One `u64` in a file, mapped into memory with `MAP_SHARED`: every process
 /// that maps the file sees the same eight bytes.
 struct SharedCounter {
@@ -158,6 +159,7 @@ impl SharedCounter {
         unsafe { &*(self.ptr as *const AtomicU64) }
     }
 }
+// ANCHOR_END: shared
 
 impl Drop for SharedCounter {
     fn drop(&mut self) {

@@ -76,6 +76,7 @@ mod on_tokio {
         w.timers
     }
 
+    // ANCHOR: tokio_ping_pong
     pub async fn ping_pong(w: Workload) -> u64 {
         let (ping, mut pinged) = tokio::sync::mpsc::channel::<u64>(1);
         let (pong, mut ponged) = tokio::sync::mpsc::channel::<u64>(1);
@@ -95,6 +96,7 @@ mod on_tokio {
         echo.await.expect("the echo task panicked");
         n
     }
+    // ANCHOR_END: tokio_ping_pong
 }
 
 /// The three workloads on async-std.

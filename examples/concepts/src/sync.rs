@@ -37,6 +37,7 @@ fn hammer(threads: usize, each: u64, increment: impl Fn() + Sync) {
     });
 }
 
+// ANCHOR: hand_off
 /// Pass `items` numbers from `producers` to `consumers` threads through a
 /// channel-like pair of functions; returns the sum received, as a check.
 fn hand_off(
@@ -66,6 +67,7 @@ fn hand_off(
             .sum()
     })
 }
+// ANCHOR_END: hand_off
 
 fn rate(count: u64, usage: Usage, unit: &str) -> String {
     let per_second = count as f64 / usage.wall.as_secs_f64().max(1e-9);
