@@ -66,7 +66,9 @@ pub fn run(args: &Args) -> Result<()> {
     let exe = project.target_dir.join("release").join(&args.example);
     eprintln!("measuring (this takes a minute or two)…");
     let mut run = Command::new(&exe);
-    run.arg("--json");
+    // The full sizes: processes at 1k and 10k too (the tour stops at 1k,
+    // since ten thousand take many seconds to start).
+    run.args(["--json", "--processes", "1000,10000"]);
     if args.python {
         run.arg("--python");
     }

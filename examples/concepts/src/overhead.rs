@@ -172,37 +172,38 @@ pub fn run_idle_worker() -> std::io::Result<()> {
 
 /// `units` child processes running `exe` as idle workers, all alive at once.
 pub fn processes(exe: &Path, units: usize) -> Result<Cost, String> {
+    raise_open_file_limit();
     let resident_before = resident_bytes();
     let meter = Meter::start();
     let mut children: Vec<Child> = Vec::with_capacity(units);
-    let mut failure = None;
+    let mut ready = Ok(());
     for i in 0..units {
         let spawned = Command::new(exe)
             .args(IDLE_WORKER)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn();
-        match spawned {
-            Ok(child) => children.push(child),
+        let mut child = match spawned {
+            Ok(child) => child,
             Err(e) => {
-                failure = Some(format!("could not start process {} of {units}: {e}", i + 1));
+                ready = Err(format!("could not start process {} of {units}: {e}", i + 1));
                 break;
             }
+        };
+        // Wait for its "ready" (so "to start" means up and running), then
+        // close our end of its stdout: one pipe per child (its stdin) is
+        // all that keeps it waiting, which halves the file descriptors
+        // held for ten thousand children.
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let answered = BufReader::new(stdout).read_line(&mut line);
+        children.push(child);
+        if answered.is_err() || line.trim() != "ready" {
+            ready = Err(format!("worker process {} did not start ({line:?})", i + 1));
+            break;
         }
     }
     let spawn = meter.stop();
-    let mut ready = failure.map_or(Ok(()), Err);
-    if ready.is_ok() {
-        // Each says "ready" once it is up and waiting.
-        for child in &mut children {
-            let mut line = String::new();
-            let stdout = child.stdout.as_mut().expect("stdout is piped");
-            if BufReader::new(stdout).read_line(&mut line).is_err() || line.trim() != "ready" {
-                ready = Err(format!("a worker process did not start ({line:?})"));
-                break;
-            }
-        }
-    }
     let children_pss: Option<u64> = children.iter().map(|c| pss_bytes(c.id())).sum();
     let resident_after = resident_bytes();
     // Closing their stdin ends them; wait for every one, whatever happened.
@@ -227,6 +228,24 @@ pub fn processes(exe: &Path, units: usize) -> Result<Cost, String> {
         reserved: None,
         heap: None,
     })
+}
+
+/// Holding thousands of children means holding thousands of pipes: lift
+/// the soft limit on open files to the hard one, as far as the system
+/// allows (failing that, the count that cannot be reached is reported).
+fn raise_open_file_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit read and write the one struct passed.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
 }
 
 /// "12.3 KiB", or "n/a" where the platform could not tell.
