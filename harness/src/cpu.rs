@@ -76,36 +76,14 @@ pub fn measure<T>(f: impl FnOnce() -> T) -> (T, Usage) {
     (value, meter.stop())
 }
 
-/// Run `f` `runs` times and keep the fastest run (its result and usage).
-///
-/// For figures shown to a reader: the fastest of a few runs is the one
-/// least disturbed by whatever else the machine was doing, so ratios between
-/// strategies measured this way are steadier than single runs.
-pub fn measure_best<T>(runs: usize, mut f: impl FnMut() -> T) -> (T, Usage) {
-    best_of(runs, || measure(&mut f))
-}
-
-/// Like [`measure_best`], for code that starts child processes and waits
-/// for them: their CPU time is counted too, so a row of worker processes
-/// shows the cores they kept busy.
-pub fn measure_best_with_children<T>(runs: usize, mut f: impl FnMut() -> T) -> (T, Usage) {
-    best_of(runs, || {
-        let before = children_cpu_time();
-        let (value, mut usage) = measure(&mut f);
-        usage.cpu += children_cpu_time().saturating_sub(before);
-        (value, usage)
-    })
-}
-
-fn best_of<T>(runs: usize, mut once: impl FnMut() -> (T, Usage)) -> (T, Usage) {
-    let mut best = once();
-    for _ in 1..runs {
-        let next = once();
-        if next.1.wall < best.1.wall {
-            best = next;
-        }
-    }
-    best
+/// Like [`measure`], for code that starts child processes and waits for
+/// them: their CPU time is counted too, so a row of worker processes shows
+/// the cores they kept busy.
+pub fn measure_with_children<T>(f: impl FnOnce() -> T) -> (T, Usage) {
+    let before = children_cpu_time();
+    let (value, mut usage) = measure(f);
+    usage.cpu += children_cpu_time().saturating_sub(before);
+    (value, usage)
 }
 
 /// A running measurement, for intervals that are not one closure (for
@@ -194,19 +172,6 @@ mod tests {
     }
 
     #[test]
-    fn measure_best_runs_every_time_and_keeps_the_fastest() {
-        let mut calls = 0;
-        let (last, usage) = measure_best(3, || {
-            calls += 1;
-            // The third run is the fastest.
-            std::thread::sleep(Duration::from_millis(60 - 20 * calls));
-            calls
-        });
-        assert_eq!((calls, last), (3, 3));
-        assert!(usage.wall < Duration::from_millis(40), "{usage:?}");
-    }
-
-    #[test]
     fn a_busy_child_process_is_counted_with_children() {
         let _cpu = crate::exclusive::cpu();
         // A shell loop that spins for a moment in a child process.
@@ -217,7 +182,7 @@ mod tests {
                 .expect("sh runs")
         };
         let (_, own) = measure(spin);
-        let (_, with_children) = measure_best_with_children(1, spin);
+        let (_, with_children) = measure_with_children(spin);
         assert!(own.cores_used() < 0.3, "the parent only waited: {own:?}");
         assert!(
             with_children.cores_used() > 0.5,

@@ -276,7 +276,7 @@ fn run_step(binary: &Path, step: &Step, package_dir: &Path) -> Result<Outcome> {
         killed_after,
         output,
     };
-    Ok(outcome::judge(&run, &package_dir.to_string_lossy()))
+    Ok(outcome::judge(&run))
 }
 
 /// Kill the step's whole process group: the test binary and anything it

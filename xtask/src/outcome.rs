@@ -89,8 +89,9 @@ pub struct Run {
     pub output: String,
 }
 
-/// Judge one run. `package_dir` shortens file paths in locations.
-pub fn judge(run: &Run, package_dir: &str) -> Outcome {
+/// Judge one run. Locations are as rustc wrote them: relative to the
+/// workspace root, which is what a learner's editor opens.
+pub fn judge(run: &Run) -> Outcome {
     if let Some(secs) = run.killed_after {
         return Outcome::TimedOut {
             message: format!(
@@ -102,10 +103,6 @@ pub fn judge(run: &Run, package_dir: &str) -> Outcome {
     let events: Vec<Event> = run.output.lines().filter_map(Event::from_line).collect();
     if !run.success {
         if let Some(location) = todo_location(&run.output) {
-            let location = location
-                .strip_prefix(package_dir)
-                .map(|l| l.trim_start_matches('/'))
-                .unwrap_or(location);
             return Outcome::NotStarted {
                 location: location.to_owned(),
             };
@@ -217,17 +214,17 @@ mod tests {
     }
 
     const TODO: &str = "running 1 test\n\
-        thread 'watched' (42) panicked at /w/exercises/concepts/src/primes.rs:61:5:\n\
+        thread 'watched' (42) panicked at exercises/concepts/src/primes.rs:61:5:\n\
         not yet implemented: count primes below 0 on 1 scoped threads\n\
         note: run with `RUST_BACKTRACE=1`\n";
 
     #[test]
     fn a_reached_todo_is_not_started_with_its_place() {
-        let outcome = judge(&run(false, TODO), "/w/exercises/concepts");
+        let outcome = judge(&run(false, TODO));
         assert_eq!(
             outcome,
             Outcome::NotStarted {
-                location: "src/primes.rs:61".into()
+                location: "exercises/concepts/src/primes.rs:61".into()
             }
         );
     }
@@ -242,7 +239,7 @@ mod tests {
             }
             .to_line()
         );
-        let outcome = judge(&run(false, &output), "/w");
+        let outcome = judge(&run(false, &output));
         assert_eq!(outcome.diagnosis(), Some("not-parallel"));
         assert_eq!(outcome.detail(), "ran on 1.0 cores");
     }
@@ -254,29 +251,26 @@ mod tests {
             message: "timed out after 10 s: deadlock or blocked executor?".into(),
         }
         .to_line();
-        let outcome = judge(&run(false, &line), "/w");
+        let outcome = judge(&run(false, &line));
         assert_eq!(outcome.label(), "timed out");
         assert!(!outcome.is_ok());
     }
 
     #[test]
     fn a_kill_by_the_grader_is_a_time_out() {
-        let outcome = judge(
-            &Run {
-                success: false,
-                ended: String::new(),
-                killed_after: Some(120),
-                output: String::new(),
-            },
-            "/w",
-        );
+        let outcome = judge(&Run {
+            success: false,
+            ended: String::new(),
+            killed_after: Some(120),
+            output: String::new(),
+        });
         assert!(outcome.detail().starts_with("timed out after 120 s"));
     }
 
     #[test]
     fn an_unexplained_panic_is_shown_with_its_place() {
         let output = "thread 'watched' (7) panicked at src/queue.rs:40:9:\nindex out of bounds\n";
-        let outcome = judge(&run(false, output), "/w");
+        let outcome = judge(&run(false, output));
         assert_eq!(
             outcome,
             Outcome::Failed {
@@ -298,13 +292,13 @@ mod tests {
         .to_line();
         let passed = "test result: ok. 1 passed; 0 failed";
         assert_eq!(
-            judge(&run(true, &format!("{note}\n{passed}")), "/w"),
+            judge(&run(true, &format!("{note}\n{passed}"))),
             Outcome::Passed {
                 notes: vec!["1.9 cores".into()]
             }
         );
         assert_eq!(
-            judge(&run(true, &format!("{note}\n{skip}\n{passed}")), "/w"),
+            judge(&run(true, &format!("{note}\n{skip}\n{passed}"))),
             Outcome::Skipped {
                 reason: "one core".into()
             }
@@ -314,10 +308,7 @@ mod tests {
     #[test]
     fn success_without_the_test_running_is_not_a_pass() {
         let ignored = "test graded::x ... ignored\ntest result: ok. 0 passed; 0 failed; 1 ignored";
-        assert_eq!(
-            judge(&run(true, ignored), "/w").diagnosis(),
-            Some("not-run")
-        );
+        assert_eq!(judge(&run(true, ignored)).diagnosis(), Some("not-run"));
     }
 
     #[test]
@@ -328,23 +319,17 @@ mod tests {
         }
         .to_line();
         let output = format!("{fail}\ntest result: ok. 1 passed; 0 failed");
-        assert_eq!(
-            judge(&run(true, &output), "/w").diagnosis(),
-            Some("busy-wait")
-        );
+        assert_eq!(judge(&run(true, &output)).diagnosis(), Some("busy-wait"));
     }
 
     #[test]
     fn a_silent_death_is_a_crash_with_its_cause() {
-        let outcome = judge(
-            &Run {
-                success: false,
-                ended: "killed by signal 6 (SIGABRT: aborted)".into(),
-                killed_after: None,
-                output: "thread 'watched' has overflowed its stack\nfatal runtime error".into(),
-            },
-            "/w",
-        );
+        let outcome = judge(&Run {
+            success: false,
+            ended: "killed by signal 6 (SIGABRT: aborted)".into(),
+            killed_after: None,
+            output: "thread 'watched' has overflowed its stack\nfatal runtime error".into(),
+        });
         assert_eq!(outcome.diagnosis(), Some("crash"));
         assert!(
             outcome.detail().contains("stack overflow"),

@@ -19,7 +19,7 @@
 //! threads and processes on the same machine in the same run).
 
 use crate::{Lesson, RUNS, Row, kata, row};
-use harness::cpu::{Usage, available_cores, measure, measure_best_with_children};
+use harness::cpu::{Usage, available_cores, measure, measure_with_children};
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -168,7 +168,7 @@ pub fn lesson(limit: u64, exe: &Path) -> Result<Lesson, String> {
         keep(&mut best[2], measure(|| count_primes_gil(limit, cores)));
         // The workers' CPU time is theirs, not this process's: count children.
         let (processes, usage) =
-            measure_best_with_children(1, || count_primes_processes(exe, limit, cores as u64));
+            measure_with_children(|| count_primes_processes(exe, limit, cores as u64));
         keep(&mut best[3], (processes?, usage));
         keep(
             &mut best[4],

@@ -14,7 +14,7 @@
 //! Run: `cargo run -p concepts -- processes`.
 
 use crate::{Lesson, row};
-use harness::cpu::{measure, measure_best_with_children};
+use harness::cpu::{measure, measure_with_children};
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -255,7 +255,7 @@ pub fn lesson(exe: &Path, messages: u64, increments: u64, starts: usize) -> Resu
         None,
         format!("{messages} messages, {}", per_second(messages, usage.wall)),
     ));
-    let (sum, usage) = measure_best_with_children(1, || messages_to_process(exe, messages));
+    let (sum, usage) = measure_with_children(|| messages_to_process(exe, messages));
     check(sum?, expected, "messages to a process")?;
     rows.push(row(
         "messages → process (pipe)",
@@ -275,7 +275,7 @@ pub fn lesson(exe: &Path, messages: u64, increments: u64, starts: usize) -> Resu
         format!("{total} increments, {}", per_second(total, usage.wall)),
     ));
     let (count, usage) =
-        measure_best_with_children(1, || shared_between_processes(exe, workers, increments));
+        measure_with_children(|| shared_between_processes(exe, workers, increments));
     check(count?, total, "a counter shared by processes")?;
     rows.push(row(
         "shared memory (mmap), 2 processes",
@@ -293,7 +293,7 @@ pub fn lesson(exe: &Path, messages: u64, increments: u64, starts: usize) -> Resu
         None,
         format!("{starts} times, {:.1} µs each", each(usage.wall)),
     ));
-    let (started, usage) = measure_best_with_children(1, || start_and_stop(Some(exe), starts));
+    let (started, usage) = measure_with_children(|| start_and_stop(Some(exe), starts));
     started?;
     rows.push(row(
         "start + wait for a process",
