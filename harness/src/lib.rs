@@ -15,6 +15,7 @@
 //! | how much memory does it hold? | [`memory`]: resident and virtual size, PSS of a child; [`alloc`]: live heap bytes |
 //! | can I trust the CPU numbers? | [`exclusive`]: one CPU-measuring test at a time, across processes |
 //! | how does the grader learn what went wrong? | [`grade`]: diagnoses, notes and skips in a line protocol |
+//! | what should a crawler have found, and how hard did it hit? | [`site`]: a deterministic local website that knows its pages and links, sets traps, and counts requests in flight |
 //!
 //! Run its own tests with `cargo test -p harness`.
 
@@ -26,4 +27,5 @@ pub mod grade;
 pub mod heartbeat;
 pub mod lockcount;
 pub mod memory;
+pub mod site;
 pub mod watchdog;

@@ -15,11 +15,16 @@ use std::process::Command;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The example whose lessons to measure (today: `concepts`).
+    /// The example to measure: `concepts` or `crawler`.
     pub example: String,
-    /// Also measure the Python comparisons (needs python3).
+    /// concepts: also measure the Python comparisons (needs python3). The
+    /// crawler bench always tries its Python comparison.
     #[arg(long)]
     pub python: bool,
+    /// crawler: the documentation folder to crawl as a "real site" (default:
+    /// The Rust Programming Language from the toolchain's rust-docs).
+    #[arg(long)]
+    pub docs: Option<std::path::PathBuf>,
 }
 
 /// The part of `concepts --json` the tables need.
@@ -48,11 +53,10 @@ struct Row {
 }
 
 pub fn run(args: &Args) -> Result<()> {
-    if args.example != "concepts" {
-        bail!(
-            "there is no benchmark for `{}` yet; available: concepts",
-            args.example
-        );
+    match args.example.as_str() {
+        "concepts" => {}
+        "crawler" => return crate::bench_crawler::run(args),
+        other => bail!("there is no benchmark for `{other}` yet; available: concepts, crawler"),
     }
     let project = Project::load()?;
     eprintln!("building {} (release)…", args.example);
@@ -133,7 +137,7 @@ fn render(report: &Report, machine: &str) -> String {
 
 /// "a 2-core Intel(R) Xeon(R) ... with 23.4 GiB, Linux 6.1, rustc 1.95.0,
 /// Python 3.11.7, on 2026-11-25".
-fn machine(cores: usize, python: bool) -> String {
+pub(crate) fn machine(cores: usize, python: bool) -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|info| {
@@ -212,8 +216,11 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 
 /// Write through a temporary file and a rename: the book never sees half a
 /// page.
-fn write_atomically(path: &Path, text: &str) -> Result<()> {
-    let tmp = path.with_extension("md.tmp");
+pub(crate) fn write_atomically(path: &Path, text: &str) -> Result<()> {
+    let name = path
+        .file_name()
+        .map_or("page".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
     std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())

@@ -8,6 +8,7 @@
 //! cargo xtask watch [EXERCISE]          re-grade whenever a file in exercises/ is saved
 //! cargo xtask run EXERCISE [--mine]     run the example program on the reference or on your code
 //! cargo xtask bench concepts [--python] measure the lessons (release) into book/src/measured/
+//! cargo xtask bench crawler             the crawler's strategies, Python and wget (release)
 //! ```
 //!
 //! The alias lives in `.cargo/config.toml`. Everything is plain Rust and
@@ -15,6 +16,7 @@
 //! "xtask" convention: no make, no shell scripts to port).
 
 mod bench;
+mod bench_crawler;
 #[cfg(test)]
 mod book;
 mod grade;

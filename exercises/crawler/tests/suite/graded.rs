@@ -1,0 +1,899 @@
+//! The graded suite of the `crawler` exercises.
+//!
+//! Written once, run against the learner's code
+//! (`exercises/crawler/tests/grade.rs`), the reference solution
+//! (`solutions/crawler/tests/grade.rs`) and every mutant of it. Each `#[test]`
+//! is one graded step; its name is the step's `test` in
+//! `exercises/crawler/Cargo.toml`.
+//!
+//! Every crawl here runs against `harness::site`: a generated site on
+//! `127.0.0.1:0` that counts what it is asked for. So a check is a fact
+//! about real HTTP traffic — the peak number of requests in flight, how
+//! often each path was requested, whether a disallowed path was touched —
+//! not about what the crawler says it did.
+//!
+//! Run it with `cargo xtask grade crawler` (your code) or
+//! `cargo test -p crawler-solution` (the reference).
+
+use crate::kata;
+use harness::grade::{ensure, fail, note};
+use harness::heartbeat::Heartbeat;
+use harness::site::{self, Hostile, Latency, Site, SiteConfig, Stats};
+use harness::watchdog;
+use kata::{Options, Report};
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::time::{Duration, Instant};
+use url::Url;
+
+/// The watchdog's limit for one crawl. The reference needs well under a
+/// second for each one in a debug build.
+const LIMIT: Duration = Duration::from_secs(20);
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// Options for a local crawl: no retries or long timeouts to hide behind.
+fn options(concurrency: usize) -> Options {
+    Options {
+        concurrency,
+        timeout: Duration::from_secs(5),
+        retries: 0,
+        ..Options::default()
+    }
+}
+
+fn start_url(site: &Site) -> Url {
+    Url::parse(&site.root()).expect("the site's root is a URL")
+}
+
+/// The graph pages of `site`, as the absolute URLs a crawl reports.
+fn page_urls(site: &Site, keep: impl Fn(&str) -> bool) -> BTreeSet<String> {
+    site.pages()
+        .into_iter()
+        .filter(|path| keep(path))
+        .map(|path| site.url(&path))
+        .collect()
+}
+
+/// Requests for anything but robots.txt, which a polite crawler may fetch
+/// on top of the pages.
+fn page_requests(stats: &Stats) -> usize {
+    stats.requests - stats.count(site::paths::ROBOTS)
+}
+
+/// Fail with `duplicate-fetch` if the site saw a path more than once.
+fn check_each_once(stats: &Stats, call: &str) {
+    let twice = stats.duplicates();
+    ensure(twice.is_empty(), "duplicate-fetch", || {
+        let (path, n) = &twice[0];
+        format!(
+            "{call} requested {} paths more than once ({path} {n} times). Mark a URL as seen \
+             when you *queue* it, not when you fetch it: until then, every page that links to it \
+             queues it again",
+            twice.len()
+        )
+    });
+}
+
+/// Fail with `missed-pages` or `extra-pages` unless the crawl reported
+/// exactly `expected`.
+fn check_found(report: &Report, expected: &BTreeSet<String>, call: &str, missing_advice: &str) {
+    let found = report.urls();
+    let missing: Vec<_> = expected.difference(&found).collect();
+    ensure(missing.is_empty(), "missed-pages", || {
+        format!(
+            "{call} found {} of the {} pages; it never fetched {} — {missing_advice}",
+            expected.len() - missing.len(),
+            expected.len(),
+            missing[0]
+        )
+    });
+    let extra: Vec<_> = found.difference(expected).collect();
+    ensure(extra.is_empty(), "extra-pages", || {
+        format!(
+            "{call} reported {} URLs that are not pages of the site, e.g. {}",
+            extra.len(),
+            extra[0]
+        )
+    });
+    ensure(report.pages.len() == found.len(), "duplicate-fetch", || {
+        format!(
+            "{call} reported {} records for {} distinct URLs: some page was recorded twice",
+            report.pages.len(),
+            found.len()
+        )
+    });
+}
+
+/// Run a blocking crawl under a deadline. A crawl that fetched every page
+/// it could and still has not returned gets its own diagnosis.
+fn run_blocking(
+    site: &Site,
+    call: &str,
+    crawl: impl FnOnce() -> Report + Send + 'static,
+) -> Report {
+    let outcome = watchdog::try_run(LIMIT, crawl);
+    outcome.unwrap_or_else(|| never_finished(site, call))
+}
+
+/// Like [`run_blocking`], for an async crawl: on a fresh `current_thread`
+/// runtime (with I/O and timers), so that anything blocking the runtime
+/// stalls everything else on it, measurably.
+fn run_async<F, Fut>(site: &Site, call: &str, make: F) -> Fut::Output
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future,
+    Fut::Output: Send + 'static,
+{
+    let outcome = watchdog::try_run(LIMIT, move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("cannot build a tokio runtime");
+        runtime.block_on(make())
+    });
+    outcome.unwrap_or_else(|| never_finished(site, call))
+}
+
+fn never_finished(site: &Site, call: &str) -> ! {
+    let stats = site.stats();
+    if stats.in_flight == 0 {
+        fail(
+            "never-finished",
+            format!(
+                "{call} made {} requests, then waited without returning for {} s with nothing \
+                 in flight. A crawl is over when the frontier is empty *and* no fetch is still \
+                 running: count the pending fetches (or let the JoinSet tell you), and stop \
+                 when that count reaches zero — waiting for the next link that can never come \
+                 hangs for ever",
+                stats.requests,
+                LIMIT.as_secs()
+            ),
+        )
+    }
+    fail(
+        "timeout",
+        format!(
+            "{call} had not finished after {} s ({} requests made, {} still in flight)",
+            LIMIT.as_secs(),
+            stats.requests,
+            stats.in_flight
+        ),
+    )
+}
+
+/// The bound, exactly: never above it (the server's sake), and reached (or
+/// the crawl was not really concurrent).
+fn check_bound(peak: usize, bound: usize, call: &str, serial: &str, one_at_a_time: &str) {
+    ensure(peak <= bound, "exceeded-bound", || {
+        format!(
+            "{call} had {peak} requests in flight at once; the bound was {bound}. Start a new \
+             fetch only when fewer than {bound} are running (a JoinSet you top up, a Semaphore, \
+             or buffer_unordered({bound}))"
+        )
+    });
+    ensure(peak > 1, serial, || {
+        format!("{call} never had more than one request in flight: {one_at_a_time}")
+    });
+    ensure(peak == bound, "not-concurrent", || {
+        format!(
+            "{call} had at most {peak} requests in flight at once, with {bound} allowed and \
+             hundreds of pages waiting: the crawl is not keeping its workers busy"
+        )
+    });
+}
+
+// ----------------------------------------------------------------- links --
+
+/// One hand-written page: (what it tests, html, links expected from
+/// http://site.test/dir/page.html, diagnosis when wrong).
+const CASES: &[(&str, &str, &[&str], &str)] = &[
+    (
+        "relative links",
+        r#"<a href="b.html">b</a> <a href="../up.html">up</a> <a href="./sub/c.html">c</a>"#,
+        &[
+            "http://site.test/dir/b.html",
+            "http://site.test/up.html",
+            "http://site.test/dir/sub/c.html",
+        ],
+        "relative-links",
+    ),
+    (
+        "absolute, scheme-relative and dot-segment links",
+        r#"<a href="/x.html">x</a> <a href="http://site.test/y.html">y</a>
+           <a href="//site.test/z.html">z</a> <a href="/a/../w.html">w</a>"#,
+        &[
+            "http://site.test/x.html",
+            "http://site.test/y.html",
+            "http://site.test/z.html",
+            "http://site.test/w.html",
+        ],
+        "relative-links",
+    ),
+    (
+        "fragments and empty queries",
+        r##"<a href="b.html#part-2">b</a> <a href="#top">top</a> <a href="q.html?">q</a> <a href="b.html">b again</a>"##,
+        &[
+            "http://site.test/dir/b.html",
+            "http://site.test/dir/page.html",
+            "http://site.test/dir/q.html",
+        ],
+        "fragments",
+    ),
+    (
+        "case and default ports",
+        r#"<a href="HTTP://SITE.test:80/Case.html">c</a>"#,
+        &["http://site.test/Case.html"],
+        "not-normalised",
+    ),
+    (
+        "other sites and schemes",
+        r#"<a href="http://elsewhere.test/">e</a> <a href="https://site.test/s">https</a>
+           <a href="http://site.test:8080/p">port</a> <a href="mailto:a@site.test">m</a>
+           <a href="javascript:void(0)">j</a> <a href="ftp://site.test/f">f</a> <a href="/ok.html">ok</a>"#,
+        &["http://site.test/ok.html"],
+        "off-site",
+    ),
+    (
+        "entities, quoting and case",
+        r#"<A HREF='/list?page=2&amp;sort=asc'>l</A> <a href=/bare.html>bare</a> <a class="x" href = "/spaced.html" >s</a>"#,
+        &[
+            "http://site.test/list?page=2&sort=asc",
+            "http://site.test/bare.html",
+            "http://site.test/spaced.html",
+        ],
+        "not-a-tokenizer",
+    ),
+    (
+        "comments and scripts",
+        r#"<!-- <a href="/ghost-1.html">old</a> --><script>var s = "<a href='/ghost-2.html'>";</script>
+           <p title="<a href='/ghost-3.html'>">text</p><a href="/real.html">real</a>"#,
+        &["http://site.test/real.html"],
+        "not-a-tokenizer",
+    ),
+    (
+        "<base href>",
+        r#"<head><base href="/other/"></head><a href="x.html">x</a> <area href="y.html">"#,
+        &[
+            "http://site.test/other/x.html",
+            "http://site.test/other/y.html",
+        ],
+        "relative-links",
+    ),
+];
+
+fn advice(diagnosis: &str) -> &'static str {
+    match diagnosis {
+        "relative-links" => {
+            "resolve each href against the page's URL with Url::join — or against the page's \
+             <base href>, when it has one"
+        }
+        "fragments" => "drop the #fragment: /a#top and /a are the same page",
+        "not-normalised" => {
+            "parse links with the url crate, which lowercases the scheme and host and drops \
+             the default port, and compare the parsed URLs"
+        }
+        "off-site" => "keep only http(s) links with the same scheme, host and port as the page",
+        _ => {
+            "use an HTML tokenizer (html5gum) and read the href attribute of <a> and <area> \
+             start tags: it decodes &amp;, handles every quoting style, and knows that comments, \
+             scripts and attribute values are not tags. A regex gets all of these wrong"
+        }
+    }
+}
+
+#[test]
+fn links() {
+    harness::grade::step(LIMIT, || {
+        let page = Url::parse("http://site.test/dir/page.html").expect("a valid URL");
+        for &(what, html, expected, diagnosis) in CASES {
+            let found: Vec<String> = kata::links::extract_links(&page, html.as_bytes())
+                .into_iter()
+                .map(String::from)
+                .collect();
+            let wanted: BTreeSet<&str> = expected.iter().copied().collect();
+            let got: BTreeSet<&str> = found.iter().map(String::as_str).collect();
+            ensure(got == wanted, diagnosis, || {
+                format!(
+                    "{what}: extract_links({page}, {html:?}) returned {found:?}; expected \
+                     {expected:?} — {}",
+                    advice(diagnosis)
+                )
+            });
+            ensure(found.len() == got.len(), "duplicate-links", || {
+                format!(
+                    "{what}: extract_links returned {found:?}, with duplicates — return each \
+                     link once"
+                )
+            });
+        }
+        // Every page of a generated site, with every form of link it uses.
+        let site = Site::start(SiteConfig::pages(300));
+        for path in site.pages() {
+            let url = Url::parse(&site.url(&path)).expect("a page URL");
+            let html = site.html(&path).expect("every page has HTML");
+            let found: BTreeSet<String> = kata::links::extract_links(&url, html.as_bytes())
+                .into_iter()
+                .map(String::from)
+                .collect();
+            let expected: BTreeSet<String> = site.expected_links(&path).into_iter().collect();
+            if found != expected {
+                let missing: Vec<_> = expected.difference(&found).take(3).collect();
+                let extra: Vec<_> = found.difference(&expected).take(3).collect();
+                fail(
+                    "wrong-links",
+                    format!(
+                        "on the generated page {url}: extract_links missed {missing:?} and \
+                         returned {extra:?} that are not links of the page (see its HTML with \
+                         `curl` from `cargo run -p crawler -- serve`)"
+                    ),
+                );
+            }
+        }
+        note(format!(
+            "{} hand-written cases and {} generated pages",
+            CASES.len(),
+            site.pages().len()
+        ));
+    });
+}
+
+// ------------------------------------------------------------ sequential --
+
+#[test]
+fn sequential() {
+    let _cpu = harness::exclusive::cpu();
+    let site =
+        Site::start(SiteConfig::pages(120).with_latency(Latency::Fixed(Duration::from_millis(2))));
+    let start = start_url(&site);
+    let call = format!("crawl_sequential({start})");
+
+    let report = run_blocking(&site, &call, {
+        let start = start.clone();
+        move || kata::crawl_sequential(&start, &options(1)).expect("the crawl can start")
+    });
+    let stats = site.stats();
+    check_each_once(&stats, &call);
+    check_found(
+        &report,
+        &page_urls(&site, |_| true),
+        &call,
+        "are the links of every page queued?",
+    );
+    ensure(stats.peak_in_flight == 1, "not-sequential", || {
+        format!(
+            "{call} had {} requests in flight at once: this is the one-at-a-time baseline",
+            stats.peak_in_flight
+        )
+    });
+
+    // max_pages: exactly that many requests, not more then thrown away.
+    site.reset_stats();
+    let limited = Options {
+        max_pages: 25,
+        ..options(1)
+    };
+    let report = run_blocking(&site, &call, {
+        let start = start.clone();
+        move || kata::crawl_sequential(&start, &limited).expect("the crawl can start")
+    });
+    let requests = page_requests(&site.stats());
+    ensure(
+        report.pages.len() == 25 && requests == 25,
+        "max-pages",
+        || {
+            format!(
+                "with max_pages = 25, {call} reported {} pages and made {requests} page requests; \
+             expected 25 of each — stop queueing once 25 URLs have been queued",
+                report.pages.len()
+            )
+        },
+    );
+
+    // max_depth: breadth-first finds each page at its smallest depth, so
+    // the set is exact.
+    site.reset_stats();
+    let shallow = Options {
+        max_depth: 2,
+        ..options(1)
+    };
+    let report = run_blocking(&site, &call, {
+        let start = start.clone();
+        move || kata::crawl_sequential(&start, &shallow).expect("the crawl can start")
+    });
+    let within = page_urls(&site, |path| site.depth(path).is_some_and(|d| d <= 2));
+    check_found(
+        &report,
+        &within,
+        &format!("{call} with max_depth = 2"),
+        "crawl breadth-first (a VecDeque: push_back, pop_front) so each page is reached by its \
+         shortest path, and do not queue the links of pages at max_depth",
+    );
+    note(format!(
+        "{} pages, each fetched once, one at a time; max_pages and max_depth honoured",
+        site.pages().len()
+    ));
+}
+
+// --------------------------------------------------------------- threads --
+
+#[test]
+fn threads() {
+    const WORKERS: usize = 8;
+    let _cpu = harness::exclusive::cpu();
+    let site =
+        Site::start(SiteConfig::pages(400).with_latency(Latency::Fixed(Duration::from_millis(10))));
+    let start = start_url(&site);
+    let call = format!("crawl_threads({start}) with {WORKERS} threads");
+
+    let began = Instant::now();
+    let report = run_blocking(&site, &call, {
+        let start = start.clone();
+        move || kata::crawl_threads(&start, &options(WORKERS)).expect("the crawl can start")
+    });
+    let wall = began.elapsed();
+    let stats = site.stats();
+    check_found(
+        &report,
+        &page_urls(&site, |_| true),
+        &call,
+        "a worker that finds the queue empty must not give up while other workers are still \
+         fetching (they may find more links): end the crawl when nothing is queued *and* \
+         nothing is pending",
+    );
+    check_each_once(&stats, &call);
+    check_bound(
+        stats.peak_in_flight,
+        WORKERS,
+        &call,
+        "one-worker",
+        "are all the workers started before any is joined, do they all take jobs from one \
+         shared channel, and do they keep waiting for jobs while others are still fetching? \
+         (A queue that is empty for a moment does not mean the crawl is over: a worker still \
+         fetching may be about to queue a hundred links.)",
+    );
+
+    site.reset_stats();
+    let limited = Options {
+        max_pages: 50,
+        ..options(WORKERS)
+    };
+    let report = run_blocking(&site, &call, {
+        let start = start.clone();
+        move || kata::crawl_threads(&start, &limited).expect("the crawl can start")
+    });
+    let requests = page_requests(&site.stats());
+    ensure(
+        report.pages.len() == 50 && requests == 50,
+        "max-pages",
+        || {
+            format!(
+                "with max_pages = 50, {call} reported {} pages and made {requests} page requests; \
+             expected 50 of each",
+                report.pages.len()
+            )
+        },
+    );
+    note(format!(
+        "{} pages in {:.0} ms with {WORKERS} requests in flight at the peak",
+        report_len(&site),
+        ms(wall)
+    ));
+}
+
+fn report_len(site: &Site) -> usize {
+    site.pages().len()
+}
+
+// ----------------------------------------------------------------- async --
+
+#[test]
+fn bounded_async() {
+    const BOUND: usize = 32;
+    const LATENCY: Duration = Duration::from_millis(40);
+    const BEAT: Duration = Duration::from_millis(5);
+    let _cpu = harness::exclusive::cpu();
+    let site = Site::start(SiteConfig::pages(500).with_latency(Latency::Fixed(LATENCY)));
+    let start = start_url(&site);
+    let call = format!("crawl_async({start}) with a bound of {BOUND}");
+
+    // First a crawl of 100 pages beside a heartbeat task on the same
+    // single-threaded runtime: anything that blocks the thread shows up as
+    // a late heartbeat.
+    let limited = Options {
+        max_pages: 100,
+        ..options(BOUND)
+    };
+    let (report, late, beats, wall) = run_async(&site, &call, {
+        let start = start.clone();
+        move || async move {
+            let heartbeat = Heartbeat::spawn(BEAT);
+            tokio::time::sleep(BEAT * 2).await;
+            let began = Instant::now();
+            let before = heartbeat.beats();
+            let report = kata::crawl_async(&start, &limited)
+                .await
+                .expect("the crawl can start");
+            (
+                report,
+                heartbeat.worst_lateness(),
+                heartbeat.beats() - before,
+                began.elapsed(),
+            )
+        }
+    });
+    // The share of the wake-ups the heartbeat would have had on an idle
+    // runtime (one per BEAT, a little less with timer rounding). A blocked
+    // runtime wakes it once per blockage instead, whatever the machine is
+    // doing; a busy machine that preempts the thread now and then costs a
+    // few beats, not half of them.
+    let share = beats as f64 * BEAT.as_secs_f64() / wall.as_secs_f64();
+    ensure(share >= 0.5, "blocked-runtime", || {
+        format!(
+            "while {call} ran ({:.0} ms), a task on the same runtime that asks to wake every {} \
+             ms woke {beats} times — {:.0}% of the time it should have — and was late by up to \
+             {:.0} ms (the site answers in {} ms): something blocked the runtime's thread for \
+             about as long as a request takes. Inside async code, await the async client \
+             (reqwest::Client) — never a blocking call, a thread's join() or \
+             std::thread::sleep",
+            ms(wall),
+            BEAT.as_millis(),
+            share * 100.0,
+            ms(late),
+            LATENCY.as_millis()
+        )
+    });
+    let stats = site.stats();
+    check_bound(
+        stats.peak_in_flight,
+        BOUND,
+        &call,
+        "sequential-awaits",
+        "each fetch is awaited before the next one starts. Spawn them (a JoinSet), or poll \
+         them together (buffer_unordered), so that many wait at once",
+    );
+    check_each_once(&stats, &call);
+    let requests = page_requests(&stats);
+    ensure(
+        report.pages.len() == 100 && requests == 100,
+        "max-pages",
+        || {
+            format!(
+                "with max_pages = 100, {call} reported {} pages and made {requests} page requests; \
+             expected 100 of each — count URLs when they are queued",
+                report.pages.len()
+            )
+        },
+    );
+
+    // The whole site: every page, each once, and the crawl returns.
+    site.reset_stats();
+    let began = Instant::now();
+    let report = run_async(&site, &call, {
+        let start = start.clone();
+        move || async move {
+            kata::crawl_async(&start, &options(BOUND))
+                .await
+                .expect("the crawl can start")
+        }
+    });
+    let wall = began.elapsed();
+    let stats = site.stats();
+    check_each_once(&stats, &call);
+    check_found(
+        &report,
+        &page_urls(&site, |_| true),
+        &call,
+        "are the links of every page queued?",
+    );
+
+    // max_depth: no page beyond it is fetched. (With many requests in
+    // flight a page may first be reached by a longer path, so the exact
+    // set is not required as it is for the breadth-first baseline.)
+    site.reset_stats();
+    let shallow = Options {
+        max_depth: 2,
+        ..options(BOUND)
+    };
+    let report = run_async(&site, &call, {
+        let start = start.clone();
+        move || async move {
+            kata::crawl_async(&start, &shallow)
+                .await
+                .expect("the crawl can start")
+        }
+    });
+    let too_deep: Vec<String> = report
+        .urls()
+        .into_iter()
+        .filter(|url| {
+            let path = &url[site.root().len() - 1..];
+            site.depth(path).is_none_or(|d| d > 2)
+        })
+        .collect();
+    ensure(too_deep.is_empty(), "max-depth", || {
+        format!(
+            "with max_depth = 2, {call} fetched {} pages more than 2 links from the start, \
+             e.g. {}",
+            too_deep.len(),
+            too_deep[0]
+        )
+    });
+    let near = page_urls(&site, |path| site.depth(path).is_some_and(|d| d <= 1));
+    ensure(near.is_subset(&report.urls()), "max-depth", || {
+        format!("with max_depth = 2, {call} missed pages linked from the start page itself")
+    });
+    let serial = LATENCY * site.pages().len() as u32;
+    note(format!(
+        "{} pages in {:.0} ms ({:.0}× faster than one at a time at {} ms each), {BOUND} in \
+         flight at the peak, heartbeat on time {:.0}% (late by at most {:.1} ms)",
+        site.pages().len(),
+        ms(wall),
+        serial.as_secs_f64() / wall.as_secs_f64(),
+        LATENCY.as_millis(),
+        share * 100.0,
+        ms(late)
+    ));
+}
+
+// ---------------------------------------------------------------- polite --
+
+#[test]
+fn polite() {
+    const BOUND: usize = 16;
+    const PER_HOST: usize = 4;
+    const RETRIES: u32 = 2;
+    const BACKOFF: Duration = Duration::from_millis(100);
+    const TIMEOUT: Duration = Duration::from_millis(800);
+    const MAX_BODY: u64 = 1 << 20;
+    const MAX_PAGES: usize = 400;
+    const BEAT: Duration = Duration::from_millis(5);
+    let _cpu = harness::exclusive::cpu();
+    let site = Site::start(
+        SiteConfig::pages(150)
+            .with_latency(Latency::Fixed(Duration::from_millis(5)))
+            .with_hostile(&Hostile::ALL),
+    );
+    let start = start_url(&site);
+    let call = format!("crawl_async({start}) on a hostile site");
+    let polite = Options {
+        concurrency: BOUND,
+        per_host: PER_HOST,
+        max_pages: MAX_PAGES,
+        timeout: TIMEOUT,
+        retries: RETRIES,
+        backoff: BACKOFF,
+        max_body: MAX_BODY,
+        max_redirects: 5,
+        ..Options::default()
+    };
+    let user_agent = polite.user_agent.clone();
+    let (report, late) = run_async(&site, &call, move || async move {
+        let heartbeat = Heartbeat::spawn(BEAT);
+        let report = kata::crawl_async(&start, &polite)
+            .await
+            .expect("the crawl can start");
+        (report, heartbeat.worst_lateness())
+    });
+    let stats = site.stats();
+    let record = |path: &str| {
+        let url = site.url(path);
+        report.pages.iter().find(|p| p.url.as_str() == url).cloned()
+    };
+
+    // robots.txt: read once, obeyed.
+    let private: usize = stats
+        .per_path
+        .iter()
+        .filter(|(path, _)| path.starts_with(site::paths::PRIVATE))
+        .map(|(_, n)| n)
+        .sum();
+    ensure(
+        stats.count(site::paths::ROBOTS) == 1 && private == 0,
+        "ignored-robots",
+        || {
+            format!(
+                "{call} fetched /robots.txt {} times and paths it disallows {private} times: fetch \
+             it once before the crawl (robots::fetch_robots) and skip every URL it disallows \
+             (Robots::allows_url) before queueing it",
+                stats.count(site::paths::ROBOTS)
+            )
+        },
+    );
+    // The trap is endless: only max_pages stops it.
+    ensure(report.pages.len() <= MAX_PAGES, "max-pages", || {
+        format!(
+            "{call} recorded {} pages with max_pages = {MAX_PAGES} (the site has an endless \
+             link trap under {})",
+            report.pages.len(),
+            site::paths::TRAP
+        )
+    });
+    // Retries: on 5xx, a bounded number, with growing waits between them.
+    let broken = stats
+        .times
+        .get(site::paths::BROKEN)
+        .cloned()
+        .unwrap_or_default();
+    ensure(broken.len() == 1 + RETRIES as usize, "retries", || {
+        format!(
+            "{} always answers 500; with retries = {RETRIES}, {call} should request it {} \
+             times and then record the failure, but requested it {} times",
+            site::paths::BROKEN,
+            1 + RETRIES,
+            broken.len()
+        )
+    });
+    for (i, pair) in broken.windows(2).enumerate() {
+        let waited = pair[1].saturating_sub(pair[0]);
+        let wanted = BACKOFF * (1 << i);
+        ensure(waited >= wanted.mul_f64(0.9), "no-backoff", || {
+            format!(
+                "{call} retried {} after {:.0} ms; retry {} should wait at least {:.0} ms \
+                 (backoff {} ms, doubled at each retry) — await tokio::time::sleep before \
+                 trying again",
+                site::paths::BROKEN,
+                ms(waited),
+                i + 1,
+                ms(wanted),
+                BACKOFF.as_millis()
+            )
+        });
+    }
+    let flaky = record(site::paths::FLAKY);
+    ensure(flaky.as_ref().is_some_and(|p| p.is_ok()), "retries", || {
+        format!(
+            "{} fails {} times and then answers; with {RETRIES} retries {call} should have \
+             got it, but recorded {:?}",
+            site::paths::FLAKY,
+            site::FLAKY_FAILURES,
+            flaky.map(|p| p.outcome())
+        )
+    });
+    let missing = stats.count(site::paths::MISSING);
+    ensure(missing == 1, "retries", || {
+        format!(
+            "{call} requested {} {missing} times: a 404 is an answer, not a failure to retry",
+            site::paths::MISSING
+        )
+    });
+    // Timeouts: the slow drip is cut off, and tried again like a 5xx.
+    let drip = record(site::paths::DRIP);
+    ensure(
+        drip.as_ref()
+            .and_then(|p| p.error.as_ref())
+            .is_some_and(|e| e.kind() == "timeout"),
+        "no-timeout",
+        || {
+            format!(
+                "{} sends one byte every 200 ms; {call} should give up on it after \
+                 options.timeout ({} ms) — wrap each attempt in tokio::time::timeout — but \
+                 recorded {:?}",
+                site::paths::DRIP,
+                TIMEOUT.as_millis(),
+                drip.map(|p| p.outcome())
+            )
+        },
+    );
+    // The body cap and the redirect limit.
+    let huge = record(site::paths::HUGE);
+    ensure(
+        huge.as_ref()
+            .is_some_and(|p| p.error.as_ref().is_some_and(|e| e.kind() == "too-large")),
+        "no-body-cap",
+        || {
+            format!(
+                "{} is {} MiB; with max_body = {MAX_BODY} {call} should record it as too large, \
+                 but recorded {:?}",
+                site::paths::HUGE,
+                site::HUGE_BYTES >> 20,
+                huge.map(|p| p.outcome())
+            )
+        },
+    );
+    let redirects = record(site::paths::LOOP_A);
+    ensure(
+        redirects.as_ref().is_some_and(|p| {
+            p.error
+                .as_ref()
+                .is_some_and(|e| e.kind() == "too-many-redirects")
+        }),
+        "redirects",
+        || {
+            format!(
+                "{} redirects in a loop; {call} recorded {:?}",
+                site::paths::LOOP_A,
+                redirects.map(|p| p.outcome())
+            )
+        },
+    );
+    // Content: only HTML is searched for links; bad UTF-8 is no reason to
+    // skip a page's links.
+    ensure(
+        stats.count(site::paths::FROM_TEXT) == 0,
+        "parsed-non-html",
+        || {
+            format!(
+                "{call} followed a link written in the text file {}: search only text/html bodies \
+             for links",
+                site::paths::TEXT
+            )
+        },
+    );
+    ensure(
+        stats.count(site::paths::AFTER_LATIN1) == 1,
+        "invalid-utf8",
+        || {
+            format!(
+                "{call} did not follow the link on {}, a page with invalid UTF-8 in it: decode \
+             lossily (or tokenize the bytes) rather than skip the page",
+                site::paths::LATIN1
+            )
+        },
+    );
+    ensure(
+        stats.user_agents.contains(&user_agent),
+        "no-user-agent",
+        || {
+            format!(
+                "{call} did not send options.user_agent; the site saw {:?}",
+                stats.user_agents
+            )
+        },
+    );
+    // Each backoff is at least BACKOFF long: a blocking one stalls the
+    // heartbeat at least that long.
+    ensure(late < BACKOFF.mul_f64(0.8), "blocked-runtime", || {
+        format!(
+            "a task beside {call} on the same runtime was late by {:.0} ms: a wait blocked the \
+             thread. Back off with tokio::time::sleep(...).await, never std::thread::sleep",
+            ms(late)
+        )
+    });
+    // The per-host limit, on a site without streamed hostile pages: when a
+    // client gives up on a response the server is still sending (the drip,
+    // the huge page), the server only notices at its next write, so its
+    // in-flight count would lag behind the client's.
+    let plain =
+        Site::start(SiteConfig::pages(150).with_latency(Latency::Fixed(Duration::from_millis(5))));
+    let start = start_url(&plain);
+    let limited = Options {
+        concurrency: BOUND,
+        per_host: PER_HOST,
+        ..options(BOUND)
+    };
+    let _ = run_async(&plain, &call, move || async move {
+        kata::crawl_async(&start, &limited)
+            .await
+            .expect("the crawl can start")
+    });
+    let host_peak = plain
+        .stats()
+        .per_host
+        .values()
+        .map(|h| h.peak_in_flight)
+        .max()
+        .unwrap_or(0);
+    ensure(host_peak <= PER_HOST, "per-host-bound", || {
+        format!(
+            "{call} had {host_peak} requests to one host in flight at once; options.per_host \
+             was {PER_HOST} (and concurrency {BOUND}). Give each host a tokio Semaphore with \
+             per_host permits, and hold a permit while a request is in flight"
+        )
+    });
+    let failures = report.failures();
+    note(format!(
+        "{} pages recorded, {failures} failures reported ({}), robots obeyed, at most \
+         {host_peak} requests per host",
+        report.pages.len(),
+        report
+            .outcomes()
+            .into_iter()
+            .filter(|(outcome, _)| outcome != "ok")
+            .map(|(outcome, n)| format!("{n} {outcome}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+}

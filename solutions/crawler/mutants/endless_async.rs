@@ -1,0 +1,118 @@
+//! MUTANT of `src/asynchronous.rs`: collects results from a channel and
+//! waits for the channel to close — but the crawl loop itself holds a
+//! sender, so it never does: every page is fetched, then it waits for ever.
+//! Expected diagnosis: `never-finished` in step `async`.
+
+use crate::crawl::{self, CrawlError, Options, PageRecord, Report};
+use crate::fetch::{self, FetchError, Fetched};
+use crate::{links, robots};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use url::Url;
+
+/// Crawl the site of `start` with at most `options.concurrency` requests in
+/// flight. Runs on whatever tokio runtime awaits it.
+// ANCHOR: crawl_async
+pub async fn crawl_async(start: &Url, options: &Options) -> Result<Report, CrawlError> {
+    crawl::check(start, options)?;
+    let start = links::normalise(start.clone());
+    let client = fetch::client(&start, options)?;
+    let robots = if options.obey_robots {
+        robots::fetch_robots(&client, &start, options).await
+    } else {
+        robots::Robots::allow_all()
+    };
+    // Shared read-only with every task; Arc, since a spawned task may
+    // outlive this stack frame as far as the compiler knows.
+    let options = Arc::new(options.clone());
+    // One semaphore per host, created on first use. The JoinSet bounds all
+    // requests; these bound each server's share of them.
+    let mut hosts: HashMap<String, Arc<Semaphore>> = HashMap::new();
+    let mut report = Report::new(&options);
+    let mut frontier = VecDeque::from([(start.clone(), 0)]);
+    let mut seen = HashSet::from([start]);
+    let mut in_flight = JoinSet::new();
+    let (results, mut arrivals) = tokio::sync::mpsc::unbounded_channel();
+    let mut running = 0usize;
+    loop {
+        while running < options.concurrency
+            && let Some((url, depth)) = frontier.pop_front()
+        {
+            let host = hosts
+                .entry(url.host_str().unwrap_or_default().to_owned())
+                .or_insert_with(|| {
+                    Arc::new(Semaphore::new(options.per_host.min(Semaphore::MAX_PERMITS)))
+                })
+                .clone();
+            let client = client.clone();
+            let options = Arc::clone(&options);
+            let results = results.clone();
+            running += 1;
+            in_flight.spawn(async move {
+                let began = Instant::now();
+                let result = fetch_with_retries(&client, &url, &options, &host).await;
+                let _ = results.send(PageRecord::from_fetch(url, depth, began.elapsed(), result));
+            });
+        }
+        // BUG: `results` is still held right here, so recv() never returns
+        // None: once the last page is in, this waits for ever.
+        let Some((page, found)) = arrivals.recv().await else {
+            break;
+        };
+        running -= 1;
+        if page.depth < options.max_depth {
+            for link in found {
+                if seen.len() >= options.max_pages {
+                    break;
+                }
+                if robots.allows_url(&link) && seen.insert(link.clone()) {
+                    frontier.push_back((link, page.depth + 1));
+                }
+            }
+        }
+        report.record(page);
+    }
+    drop(in_flight);
+    Ok(report)
+}
+// ANCHOR_END: crawl_async
+
+/// Fetch `url`, holding one of `host`'s permits per attempt; give up on an
+/// attempt after `options.timeout`; after a 5xx answer or a transient error,
+/// wait (backoff) and try again, at most `options.retries` times.
+// ANCHOR: fetch_with_retries
+pub async fn fetch_with_retries(
+    client: &reqwest::Client,
+    url: &Url,
+    options: &Options,
+    host: &Semaphore,
+) -> Result<Fetched, FetchError> {
+    let mut attempt = 0;
+    loop {
+        let result = {
+            // Held for the attempt only, not during the backoff below: a
+            // sleeping retry should not stop other pages of the host.
+            let _permit = host.acquire().await.expect("the semaphore is never closed");
+            // Dropping the request's future on timeout cancels it: the
+            // connection is closed, nothing is left running.
+            tokio::time::timeout(options.timeout, fetch::fetch(client, url, options.max_body))
+                .await
+                .unwrap_or(Err(FetchError::Timeout))
+        };
+        let worth_retrying = match &result {
+            Ok(page) => page.is_server_error(),
+            Err(error) => error.is_transient(),
+        };
+        if !worth_retrying || attempt >= options.retries {
+            return result;
+        }
+        // tokio's sleep, never std::thread::sleep: this task waits, the
+        // runtime's thread goes on running the others.
+        tokio::time::sleep(fetch::backoff(options.backoff, attempt)).await;
+        attempt += 1;
+    }
+}
+// ANCHOR_END: fetch_with_retries

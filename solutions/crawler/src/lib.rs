@@ -1,0 +1,75 @@
+//! A bounded, polite, concurrent web crawler, three ways.
+//!
+//! The decision table's row "I/O-bound, many → async", made real: a crawler
+//! spends nearly all its time waiting for servers, so what matters is how
+//! many requests it keeps in flight, and how cheaply.
+//!
+//! | module | strategy | waits for many servers with |
+//! |---|---|---|
+//! | [`sequential`] | one request at a time, blocking client | nothing: it waits for each one in turn |
+//! | [`threads`] | a fixed pool of OS threads + crossbeam channels | one blocked thread per request |
+//! | [`asynchronous`] | tokio tasks, at most N requests in flight | one small future per request |
+//!
+//! All three share the pieces that are not about concurrency: link
+//! extraction ([`links`]), the single HTTP fetch with its body cap
+//! ([`fetch`]), robots.txt ([`robots`]), and the options and report types
+//! ([`crawl`]).
+//!
+//! Each module can be swapped for a known-wrong variant in `mutants/` (a
+//! `mutant-*` feature), to prove the suite catches it
+//! (`cargo xtask grade --mutants`).
+//!
+//! Run it: `cargo run -p crawler` (a local site, all strategies compared),
+//! `cargo run -p crawler -- https://example.org/ --strategy async`.
+//! Grade your own version: `cargo xtask grade crawler`.
+
+#[cfg_attr(
+    feature = "mutant-unbounded-async",
+    path = "../mutants/unbounded_async.rs"
+)]
+#[cfg_attr(
+    feature = "mutant-sequential-async",
+    path = "../mutants/sequential_async.rs"
+)]
+#[cfg_attr(
+    feature = "mutant-refetching-async",
+    path = "../mutants/refetching_async.rs"
+)]
+#[cfg_attr(feature = "mutant-endless-async", path = "../mutants/endless_async.rs")]
+#[cfg_attr(
+    feature = "mutant-blocking-async",
+    path = "../mutants/blocking_async.rs"
+)]
+#[cfg_attr(feature = "mutant-impolite", path = "../mutants/impolite.rs")]
+#[cfg_attr(
+    feature = "mutant-sleepy-backoff",
+    path = "../mutants/sleepy_backoff.rs"
+)]
+pub mod asynchronous;
+#[cfg_attr(
+    feature = "mutant-scanning-links",
+    path = "../mutants/scanning_links.rs"
+)]
+pub mod links;
+pub mod sequential;
+#[cfg_attr(
+    feature = "mutant-quitting-threads",
+    path = "../mutants/quitting_threads.rs"
+)]
+pub mod threads;
+
+// The given modules are the exercise's own files, compiled here too: one
+// copy, so the reference and the learner's code fetch, record and read
+// robots.txt exactly alike.
+#[path = "../../../exercises/crawler/src/crawl.rs"]
+pub mod crawl;
+#[path = "../../../exercises/crawler/src/fetch.rs"]
+pub mod fetch;
+#[path = "../../../exercises/crawler/src/robots.rs"]
+pub mod robots;
+
+pub use asynchronous::crawl_async;
+pub use crawl::{CrawlError, Options, PageRecord, Report};
+pub use fetch::FetchError;
+pub use sequential::crawl_sequential;
+pub use threads::crawl_threads;
