@@ -22,7 +22,7 @@ pub struct Args {
     #[arg(long)]
     pub python: bool,
     /// crawler: the documentation folder to crawl as a "real site" (default:
-    /// The Rust Programming Language from the toolchain's rust-docs).
+    /// the `alloc` crate's API docs from the toolchain's rust-docs).
     #[arg(long)]
     pub docs: Option<std::path::PathBuf>,
 }

@@ -9,8 +9,9 @@
 //! 2. ours against `examples/crawler/python/crawler.py` on the same local
 //!    site, served by `crawler serve` in a separate process (skipped, with
 //!    the reason, without python3 and aiohttp);
-//! 3. a real documentation site — by default The Rust Programming Language
-//!    from the toolchain's `rust-docs` — served from a folder on 127.0.0.1:
+//! 3. a real documentation site — by default the API documentation of
+//!    Rust's `alloc` crate from the toolchain's `rust-docs` (about 300
+//!    pages, 24 MB of HTML) — served from a folder on 127.0.0.1:
 //!    the HTML pages `wget --recursive` finds must all be found by our
 //!    crawler too, and pages/s are compared with the Python crawler's.
 
@@ -282,14 +283,15 @@ pub fn run(args: &crate::bench::Args) -> Result<()> {
     Ok(())
 }
 
-/// The Rust book from the toolchain's rust-docs component, if installed.
+/// The `alloc` crate's API docs from the toolchain's rust-docs component,
+/// if installed: rustdoc pages, linked richly with plain `<a>` tags.
 fn default_docs() -> Option<PathBuf> {
     let sysroot = Command::new("rustc")
         .args(["--print", "sysroot"])
         .output()
         .ok()?;
     let root = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
-    Some(root.join("share/doc/rust/html/book")).filter(|p| p.is_dir())
+    Some(root.join("share/doc/rust/html/alloc")).filter(|p| p.is_dir())
 }
 
 /// Is python3 there, with aiohttp? The reason if not.

@@ -24,7 +24,8 @@ Semantics (the same as the Rust crawler's):
   the page URL (after redirects) or the document's `<base href>`, drop the
   fragment, lowercase scheme and host, drop the default port and an empty
   query, keep the rest as is. Only http and https.
-- Links come from `<a href>` and `<area href>`, found with the standard
+- Links come from `<a href>`, `<area href>`, `<iframe src>` and `<frame src>`,
+  found with the standard
   library's `html.parser` (which decodes entities in attributes and ignores
   comments and `<script>` contents), in text/html and application/xhtml+xml
   responses only.
@@ -113,7 +114,8 @@ def normalise(href: str, base: str) -> tuple[str, str] | None:
 
 
 class LinkParser(HTMLParser):
-    """Collects `<a href>`, `<area href>` and the first `<base href>`.
+    """Collects `<a href>`, `<area href>`, `<iframe src>`, `<frame src>` and the
+    first `<base href>`.
 
     HTMLParser unescapes attribute values and treats <script>/<style> bodies
     as text, so links in comments and scripts are not found: what a browser
@@ -125,9 +127,10 @@ class LinkParser(HTMLParser):
         self.base: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a" or tag == "area":
+        if tag in ("a", "area", "iframe", "frame"):
+            wanted = "src" if tag in ("iframe", "frame") else "href"
             for name, value in attrs:
-                if name == "href" and value is not None:
+                if name == wanted and value is not None:
                     self.hrefs.append(value)
                     break
         elif tag == "base" and self.base is None:

@@ -61,15 +61,17 @@ struct CrawlArgs {
     /// At most this many requests to one host at once (async; default: the concurrency).
     #[arg(long)]
     per_host: Option<usize>,
-    /// Fetch at most this many URLs.
-    #[arg(long, default_value_t = 100_000)]
-    max_pages: usize,
+    /// Fetch at most this many URLs [default: 100000; locally, twice the site's pages, which
+    /// stops the link trap].
+    #[arg(long)]
+    max_pages: Option<usize>,
     /// Follow links at most this deep (the start page is 0).
     #[arg(long)]
     max_depth: Option<usize>,
-    /// Give up on a request after this long (e.g. 10s, 500ms).
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
-    timeout: Duration,
+    /// Give up on a request after this long, e.g. 500ms [default: 10s; locally with hostile
+    /// pages, 1s, so the slow drip does not hold the comparison up].
+    #[arg(long, value_parser = parse_duration)]
+    timeout: Option<Duration>,
     /// Retries after a 5xx answer or a timeout (async).
     #[arg(long, default_value_t = 2)]
     retries: u32,
@@ -169,12 +171,23 @@ fn run(cli: Cli) -> Result<()> {
 
 fn options(args: &CrawlArgs, concurrency: usize) -> Options {
     let defaults = Options::default();
+    let local = args.url.is_none();
     Options {
         concurrency,
         per_host: args.per_host.unwrap_or(concurrency),
-        max_pages: args.max_pages,
+        max_pages: args.max_pages.unwrap_or(if local {
+            args.pages.saturating_mul(2)
+        } else {
+            100_000
+        }),
         max_depth: args.max_depth.unwrap_or(usize::MAX),
-        timeout: args.timeout,
+        timeout: args
+            .timeout
+            .unwrap_or(if local && !args.hostile.is_empty() {
+                Duration::from_secs(1)
+            } else {
+                Duration::from_secs(10)
+            }),
         retries: args.retries,
         max_body: args.max_body,
         user_agent: args
@@ -227,7 +240,7 @@ fn compare(args: &CrawlArgs) -> Result<()> {
         if let Some(failed) = crawler::failure_summary(outcome) {
             println!("{}: {failed}", outcome.strategy.name());
         }
-        if args.hostile.is_empty() && outcome.ok < expected.min(args.max_pages) {
+        if args.hostile.is_empty() && outcome.ok < expected.min(plan.options.max_pages) {
             println!(
                 "{}: found {} of the site's {expected} pages",
                 outcome.strategy.name(),

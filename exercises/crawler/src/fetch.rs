@@ -210,12 +210,15 @@ pub async fn fetch(
 }
 
 /// Fetch `url` once with the blocking client, reading at most `max_body`
-/// bytes. The client's own timeout bounds the whole call.
+/// bytes, and giving up after `timeout` (the same value the client was
+/// built with).
 pub fn fetch_blocking(
     client: &reqwest::blocking::Client,
     url: &Url,
     max_body: u64,
+    timeout: Duration,
 ) -> Result<Fetched, FetchError> {
+    let began = std::time::Instant::now();
     let response = client
         .get(url.clone())
         .send()
@@ -227,12 +230,17 @@ pub fn fetch_blocking(
     if response.content_length().is_some_and(|n| n > max_body) {
         return Err(FetchError::TooLarge { limit: max_body });
     }
+    // The blocking client's timeout bounds each *read*, not the whole body:
+    // a server dripping a byte now and then would never trip it. So the
+    // body is read in pieces against a deadline of our own.
     let mut body = Vec::new();
-    // One byte more than allowed tells "exactly at the cap" from "over it".
-    response
-        .take(max_body + 1)
-        .read_to_end(&mut body)
-        .map_err(|e| {
+    let mut response = response;
+    let mut piece = vec![0u8; 64 << 10];
+    loop {
+        if began.elapsed() > timeout {
+            return Err(FetchError::Timeout);
+        }
+        let n = response.read(&mut piece).map_err(|e| {
             match e
                 .get_ref()
                 .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
@@ -242,6 +250,15 @@ pub fn fetch_blocking(
                 _ => FetchError::Other(e.to_string()),
             }
         })?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&piece[..n]);
+        // One byte more than allowed tells "exactly at the cap" from "over it".
+        if body.len() as u64 > max_body {
+            return Err(FetchError::TooLarge { limit: max_body });
+        }
+    }
     let bytes = body.len() as u64;
     if bytes > max_body {
         return Err(FetchError::TooLarge { limit: max_body });

@@ -5,7 +5,8 @@
 //! `<!-- comment -->` or a `<script>` string is not a link, attributes come
 //! quoted three ways and in any case. So the page goes through a real
 //! tokenizer — html5gum, which follows the WHATWG spec — and links are read
-//! from the `href` attributes of `<a>` and `<area>` start tags.
+//! from the `href` attributes of `<a>` and `<area>` start tags, and the
+//! `src` of `<iframe>` and `<frame>`.
 //!
 //! Then each link is made absolute and comparable, so that the crawler can
 //! tell "already seen" from "new": resolved against the page's URL (or its
@@ -21,8 +22,9 @@ use url::Url;
 /// The same-site links on a page: absolute, normalised, deduplicated, in
 /// the order they first appear. `page` is the URL the HTML came from.
 ///
-/// Links are the `href` of `<a>` and `<area>` elements. An href that is
-/// not a URL at all is skipped, never an error.
+/// Links are the `href` of `<a>` and `<area>` elements and the `src` of
+/// `<iframe>` and `<frame>` (a framed page is a page of the site too). An
+/// href that is not a URL at all is skipped, never an error.
 ///
 /// The tokenizer, set up so that `<script>` and `<style>` contents are read
 /// as text (a tree builder would tell it so):

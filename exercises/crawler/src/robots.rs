@@ -175,7 +175,7 @@ pub fn fetch_robots_blocking(
     options: &Options,
 ) -> Robots {
     from_answer(
-        fetch::fetch_blocking(client, &robots_url(site), MAX_ROBOTS),
+        fetch::fetch_blocking(client, &robots_url(site), MAX_ROBOTS, options.timeout),
         options,
     )
 }

@@ -13,7 +13,7 @@
 //!   keeps connections open);
 //! - `robots::fetch_robots_blocking(&client, &start, options)` when
 //!   `options.obey_robots`, and `robots.allows_url(&link)` before queueing;
-//! - `fetch::fetch_blocking(&client, &url, options.max_body)`: one request;
+//! - `fetch::fetch_blocking(&client, &url, options.max_body, options.timeout)`: one request;
 //! - `PageRecord::from_fetch(url, depth, elapsed, result)`: the record and
 //!   the page's links (your step 1);
 //! - `Report::new(options)` and `report.record(page)`.

@@ -106,7 +106,7 @@ pub async fn fetch_with_retries(
             std::thread::spawn(move || {
                 let client = fetch::blocking_client(&url, &options)
                     .map_err(|e| FetchError::Other(e.to_string()))?;
-                fetch::fetch_blocking(&client, &url, options.max_body)
+                fetch::fetch_blocking(&client, &url, options.max_body, options.timeout)
             })
             .join()
             .unwrap_or_else(|_| Err(FetchError::Other("the fetching thread panicked".into())))

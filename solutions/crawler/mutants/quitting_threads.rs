@@ -36,7 +36,8 @@ pub fn crawl_threads(start: &Url, options: &Options) -> Result<Report, CrawlErro
                 // BUG: an empty queue for a moment is taken to mean "done".
                 while let Ok((url, depth)) = job_queue.try_recv() {
                     let began = Instant::now();
-                    let result = fetch::fetch_blocking(client, &url, options.max_body);
+                    let result =
+                        fetch::fetch_blocking(client, &url, options.max_body, options.timeout);
                     let (page, found) = PageRecord::from_fetch(url, depth, began.elapsed(), result);
                     if depth < options.max_depth {
                         let mut seen = seen.lock().expect("no panics while locked");

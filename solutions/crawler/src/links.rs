@@ -19,7 +19,8 @@ use url::Url;
 /// The same-site links on a page: absolute, normalised, deduplicated, in
 /// the order they first appear. `page` is the URL the HTML came from.
 ///
-/// Links are the `href` of `<a>` and `<area>` elements.
+/// Links are the `href` of `<a>` and `<area>` elements and the `src` of
+/// `<iframe>` and `<frame>` (a framed page is a page of the site too).
 // ANCHOR: extract_links
 pub fn extract_links(page: &Url, html: &[u8]) -> Vec<Url> {
     let mut emitter = DefaultEmitter::default();
@@ -33,7 +34,11 @@ pub fn extract_links(page: &Url, html: &[u8]) -> Vec<Url> {
         let Token::StartTag(tag) = token else {
             continue;
         };
-        let Some(href) = tag.attributes.get(b"href".as_slice()) else {
+        let attribute = match tag.name.as_slice() {
+            b"iframe" | b"frame" => b"src".as_slice(),
+            _ => b"href".as_slice(),
+        };
+        let Some(href) = tag.attributes.get(attribute) else {
             continue;
         };
         let href = String::from_utf8_lossy(href);
@@ -45,7 +50,7 @@ pub fn extract_links(page: &Url, html: &[u8]) -> Vec<Url> {
                     base = url;
                 }
             }
-            b"a" | b"area" => {
+            b"a" | b"area" | b"iframe" | b"frame" => {
                 let Ok(url) = base.join(href.trim()) else {
                     continue; // not a URL at all: skip it, don't fail the page
                 };

@@ -36,7 +36,7 @@ pub fn crawl_sequential(start: &Url, options: &Options) -> Result<Report, CrawlE
     let mut seen = HashSet::from([start]);
     while let Some((url, depth)) = frontier.pop_front() {
         let began = Instant::now();
-        let result = fetch::fetch_blocking(&client, &url, options.max_body);
+        let result = fetch::fetch_blocking(&client, &url, options.max_body, options.timeout);
         let (page, found) = PageRecord::from_fetch(url, depth, began.elapsed(), result);
         report.record(page);
         if depth >= options.max_depth {

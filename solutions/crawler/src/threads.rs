@@ -56,7 +56,8 @@ pub fn crawl_threads(start: &Url, options: &Options) -> Result<Report, CrawlErro
                 // Ends when the coordinator drops `jobs`: no more work.
                 for (url, depth) in job_queue {
                     let began = Instant::now();
-                    let result = fetch::fetch_blocking(client, &url, options.max_body);
+                    let result =
+                        fetch::fetch_blocking(client, &url, options.max_body, options.timeout);
                     let answer = PageRecord::from_fetch(url, depth, began.elapsed(), result);
                     if results.send(answer).is_err() {
                         break;

@@ -254,6 +254,16 @@ const CASES: &[(&str, &str, &[&str], &str)] = &[
         "not-a-tokenizer",
     ),
     (
+        "frames",
+        r#"<iframe class="toc" src="toc.html"></iframe><frameset><frame src="/side.html"></frameset>
+           <img src="/logo.png"><script src="/app.js"></script>"#,
+        &[
+            "http://site.test/dir/toc.html",
+            "http://site.test/side.html",
+        ],
+        "missed-frames",
+    ),
+    (
         "<base href>",
         r#"<head><base href="/other/"></head><a href="x.html">x</a> <area href="y.html">"#,
         &[
@@ -276,6 +286,11 @@ fn advice(diagnosis: &str) -> &'static str {
              the default port, and compare the parsed URLs"
         }
         "off-site" => "keep only http(s) links with the same scheme, host and port as the page",
+        "missed-frames" => {
+            "a page shown in an <iframe> or a <frame> is a page of the site too (documentation \
+             sites put their table of contents in one): read their src attribute; an <img> or \
+             a <script> src is not a page"
+        }
         _ => {
             "use an HTML tokenizer (html5gum) and read the href attribute of <a> and <area> \
              start tags: it decodes &amp;, handles every quoting style, and knows that comments, \
