@@ -14,7 +14,8 @@ Run it:
     python3 crawler.py URL [--concurrency N] [--max-pages N] [--max-depth N]
                            [--timeout SECONDS] [--json] [--out FILE]
 
-Semantics (the same as the Rust crawler's):
+Semantics (as close to the Rust crawler's as aiohttp makes natural; the
+differences are listed at the end):
 
 - Breadth-first from URL, staying on URL's origin (scheme, host, port). A
   fixed pool of N worker tasks pulls from one FIFO asyncio.Queue, so at most N
@@ -31,7 +32,9 @@ Semantics (the same as the Rust crawler's):
   responses only.
 - robots.txt of the origin is obeyed (RFC 9309: a 4xx means "allow all", a 5xx
   or a failed fetch means "disallow all"); it is not counted as a page.
-- Redirects are followed (aiohttp's default, at most 10). A fetch that raises
+- Redirects are followed (aiohttp's default, at most 10, even off the site:
+  the Rust crawler follows 5 and stops at the site's edge). There is no cap
+  on a body's size (the Rust crawler's is 8 MiB). A fetch that raises
   (timeout, connection error, too many redirects) is an error, never a crash.
 - `--max-pages` caps the number of URLs fetched; `--max-depth` caps the link
   distance from URL (URL itself has depth 0). A URL's depth is the one it was

@@ -53,17 +53,17 @@ struct CrawlArgs {
     strategy: Vec<Strategy>,
     /// Requests in flight at once for async (default 8 on a real site, 64 locally), and threads
     /// for the threaded crawler on a real site.
-    #[arg(short, long)]
+    #[arg(short, long, value_parser = at_least_one())]
     concurrency: Option<usize>,
     /// Worker threads for the threaded crawler in the local comparison.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = at_least_one())]
     threads: usize,
     /// At most this many requests to one host at once (async; default: the concurrency).
-    #[arg(long)]
+    #[arg(long, value_parser = at_least_one())]
     per_host: Option<usize>,
     /// Fetch at most this many URLs [default: 100000; locally, twice the site's pages, which
     /// stops the link trap].
-    #[arg(long)]
+    #[arg(long, value_parser = at_least_one())]
     max_pages: Option<usize>,
     /// Follow links at most this deep (the start page is 0).
     #[arg(long)]
@@ -87,11 +87,12 @@ struct CrawlArgs {
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     json: bool,
-    /// Write one JSON line per page (url, depth, status, bytes, links, ms, error) to this file.
+    /// With a URL: write one JSON line per page (url, depth, status, bytes, html, links, ms,
+    /// error) to this file.
     #[arg(long)]
     out: Option<PathBuf>,
     /// Local comparison: pages on the generated site.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_parser = at_least_one())]
     pages: usize,
     /// Local comparison: latency of each request (0, 20ms, 5ms..40ms uniform, 20ms~0.5
     /// log-normal).
@@ -112,7 +113,7 @@ struct ServeArgs {
     #[arg(long)]
     dir: Option<PathBuf>,
     /// Pages on the generated site.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_parser = at_least_one())]
     pages: usize,
     /// Latency of each request.
     #[arg(long, default_value = "0")]
@@ -125,10 +126,16 @@ struct ServeArgs {
     seed: u64,
 }
 
+/// A count of at least 1: zero threads or pages would crawl nothing.
+fn at_least_one() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
+}
+
 fn parse_duration(text: &str) -> Result<Duration, String> {
     let latency: Latency = text.parse().map_err(|e| format!("{e}"))?;
     match latency {
-        Latency::None => Ok(Duration::ZERO),
+        Latency::None => Err("a timeout of 0 would fail every request".into()),
+        Latency::Fixed(d) if d.is_zero() => Err("a timeout of 0 would fail every request".into()),
         Latency::Fixed(d) => Ok(d),
         _ => Err(format!(
             "{text:?} is not a single duration (like 10s or 500ms)"
@@ -146,8 +153,14 @@ fn parse_hostile(text: &str) -> Result<Vec<Hostile>, String> {
 }
 
 fn main() -> std::process::ExitCode {
+    // Warnings (robots.txt unreadable, ...) are shown by default;
+    // RUST_LOG=info or debug for more.
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::builder()
+                .with_default_directive(tracing::level_filters::LevelFilter::WARN.into())
+                .from_env_lossy(),
+        )
         .with_writer(std::io::stderr)
         .init();
     match run(Cli::parse()) {
@@ -274,6 +287,12 @@ fn crawl_site(args: &CrawlArgs, url: Url) -> Result<()> {
         crawler::progress(strategy.name(), None)
     };
     let (report, wall) = crawler::crawl(strategy, &url, &options, &bar)?;
+    if report.pages.is_empty() {
+        bail!(
+            "nothing was fetched: the site's robots.txt disallows {url}, or could not be read \
+             (see the warning above); for a site you run yourself, --ignore-robots"
+        );
+    }
     if let Some(path) = &args.out {
         crawler::write_report(path, &report)?;
     }
@@ -287,9 +306,6 @@ fn crawl_site(args: &CrawlArgs, url: Url) -> Result<()> {
         }
         if let Some(path) = &args.out {
             println!("report: {} ({} lines)", path.display(), report.pages.len());
-        }
-        if report.pages.is_empty() {
-            println!("nothing fetched: does robots.txt disallow {url}?");
         }
     }
     Ok(())

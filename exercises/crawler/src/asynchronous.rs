@@ -16,7 +16,8 @@
 //!
 //! Step 5 makes [`fetch_with_retries`] polite and robust: hold one of the
 //! host's permits during each attempt (a tokio `Semaphore` per host, with
-//! `options.per_host` permits), give up on an attempt after
+//! `options.per_host` permits — clamp it to `Semaphore::MAX_PERMITS`, or
+//! `Semaphore::new` panics), give up on an attempt after
 //! `options.timeout` (`tokio::time::timeout`: dropping the future cancels
 //! the request), and after a 5xx answer or a transient error wait
 //! `fetch::backoff(options.backoff, attempt)` — with `tokio::time::sleep` —

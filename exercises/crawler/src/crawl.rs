@@ -26,6 +26,8 @@ pub struct Options {
     /// ([`crate::crawl_async`]). The sequential crawler ignores it.
     pub concurrency: usize,
     /// At most this many requests to any one host at once (async only).
+    /// A tokio `Semaphore` holds at most `Semaphore::MAX_PERMITS`, far
+    /// more than any server would welcome.
     pub per_host: usize,
     /// Fetch at most this many URLs (the start URL included). Stops link
     /// traps: a site can generate pages for ever.
@@ -59,7 +61,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             concurrency: 32,
-            per_host: usize::MAX,
+            per_host: 1024,
             max_pages: 100_000,
             max_depth: usize::MAX,
             timeout: Duration::from_secs(10),
@@ -248,7 +250,8 @@ pub enum CrawlError {
     /// The HTTP client could not be built (e.g. no TLS roots).
     #[error("cannot build the HTTP client")]
     Client(#[source] reqwest::Error),
-    /// `concurrency` or `per_host` is zero: nothing could ever be fetched.
+    /// `concurrency`, `per_host` or `max_pages` is zero: nothing could ever
+    /// be fetched.
     #[error("{0} must be at least 1")]
     Zero(&'static str),
 }
@@ -263,6 +266,9 @@ pub fn check(start: &Url, options: &Options) -> Result<(), CrawlError> {
     }
     if options.per_host == 0 {
         return Err(CrawlError::Zero("per-host"));
+    }
+    if options.max_pages == 0 {
+        return Err(CrawlError::Zero("max-pages"));
     }
     Ok(())
 }

@@ -125,6 +125,44 @@ fn check_redirect(status: u16, headers: &reqwest::header::HeaderMap) -> Result<(
     Ok(())
 }
 
+/// What the status line and headers decide, before any body is read.
+struct Head {
+    status: u16,
+    final_url: Url,
+    is_html: bool,
+}
+
+impl Head {
+    /// Refuse an off-site redirect, or a body announced as too big.
+    fn check(
+        status: u16,
+        headers: &reqwest::header::HeaderMap,
+        final_url: &Url,
+        content_length: Option<u64>,
+        max_body: u64,
+    ) -> Result<Head, FetchError> {
+        check_redirect(status, headers)?;
+        if content_length.is_some_and(|n| n > max_body) {
+            return Err(FetchError::TooLarge { limit: max_body });
+        }
+        Ok(Head {
+            status,
+            final_url: final_url.clone(),
+            is_html: is_html(headers),
+        })
+    }
+
+    fn with_body(self, body: Vec<u8>, bytes: u64) -> Fetched {
+        Fetched {
+            status: self.status,
+            final_url: self.final_url,
+            is_html: self.is_html,
+            body,
+            bytes,
+        }
+    }
+}
+
 fn is_html(headers: &reqwest::header::HeaderMap) -> bool {
     headers
         .get(reqwest::header::CONTENT_TYPE)
@@ -182,13 +220,13 @@ pub async fn fetch(
         .send()
         .await
         .map_err(FetchError::from_reqwest)?;
-    let status = response.status().as_u16();
-    check_redirect(status, response.headers())?;
-    let html = is_html(response.headers());
-    let final_url = response.url().clone();
-    if response.content_length().is_some_and(|n| n > max_body) {
-        return Err(FetchError::TooLarge { limit: max_body });
-    }
+    let head = Head::check(
+        response.status().as_u16(),
+        response.headers(),
+        response.url(),
+        response.content_length(),
+        max_body,
+    )?;
     // Read chunk by chunk, so a huge (or endless) body is cut off at the cap
     // instead of being buffered whole first.
     let mut body = Vec::new();
@@ -200,13 +238,7 @@ pub async fn fetch(
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(Fetched {
-        status,
-        final_url,
-        is_html: html,
-        body,
-        bytes,
-    })
+    Ok(head.with_body(body, bytes))
 }
 
 /// Fetch `url` once with the blocking client, reading at most `max_body`
@@ -223,13 +255,13 @@ pub fn fetch_blocking(
         .get(url.clone())
         .send()
         .map_err(FetchError::from_reqwest)?;
-    let status = response.status().as_u16();
-    check_redirect(status, response.headers())?;
-    let html = is_html(response.headers());
-    let final_url = response.url().clone();
-    if response.content_length().is_some_and(|n| n > max_body) {
-        return Err(FetchError::TooLarge { limit: max_body });
-    }
+    let head = Head::check(
+        response.status().as_u16(),
+        response.headers(),
+        response.url(),
+        response.content_length(),
+        max_body,
+    )?;
     // The blocking client's timeout bounds each *read*, not the whole body:
     // a server dripping a byte now and then would never trip it. So the
     // body is read in pieces against a deadline of our own.
@@ -260,16 +292,7 @@ pub fn fetch_blocking(
         }
     }
     let bytes = body.len() as u64;
-    if bytes > max_body {
-        return Err(FetchError::TooLarge { limit: max_body });
-    }
-    Ok(Fetched {
-        status,
-        final_url,
-        is_html: html,
-        body,
-        bytes,
-    })
+    Ok(head.with_body(body, bytes))
 }
 
 /// How long the `attempt`-th retry (0 for the first) waits: `base`, then

@@ -7,9 +7,13 @@
 //! final `$` anchors it at the end of the path. A missing robots.txt allows
 //! everything.
 //!
-//! A real crawler would also honour `Crawl-delay`, cache robots.txt per host
-//! for a day, and treat a 5xx answer as "disallow all for now"; this one
-//! reads it once per crawl.
+//! A missing robots.txt (4xx) allows everything; one that cannot be read
+//! (5xx, no answer) disallows everything, as RFC 9309 asks. Redirects are
+//! followed for robots.txt (up to 5, even to another host: `http://` to
+//! `https://`, or to `www.`), unlike for pages.
+//!
+//! A real crawler would also honour `Crawl-delay` and cache robots.txt per
+//! host for a day; this one reads it once per crawl.
 //!
 //! Given code: the reference solution compiles this same file (see
 //! `solutions/crawler/src/lib.rs`), so leave it as it is.
@@ -150,21 +154,41 @@ fn from_answer(answer: Result<fetch::Fetched, fetch::FetchError>, options: &Opti
             Robots::parse(&String::from_utf8_lossy(&found.body), &options.user_agent)
         }
         Ok(found) if (400..500).contains(&found.status) => Robots::allow_all(),
-        _ => {
-            tracing::warn!("robots.txt could not be read: crawling nothing, as RFC 9309 asks");
+        other => {
+            let why = match other {
+                Ok(found) => format!("it answered HTTP {}", found.status),
+                Err(error) => error.to_string(),
+            };
+            tracing::warn!(
+                "robots.txt could not be read ({why}): crawling nothing, as RFC 9309 asks"
+            );
             Robots::disallow_all()
         }
     }
 }
 
-/// Fetch and parse `site`'s robots.txt with the async client.
+/// Redirects followed for robots.txt (RFC 9309: at least five).
+const ROBOTS_REDIRECTS: usize = 5;
+
+/// Fetch and parse `site`'s robots.txt. `client` is the crawl's; it is only
+/// used if robots.txt needs no redirect, since its policy stops redirects
+/// off the site and RFC 9309 asks to follow those for robots.txt.
 pub async fn fetch_robots(client: &reqwest::Client, site: &Url, options: &Options) -> Robots {
-    let answer = tokio::time::timeout(
-        options.timeout,
-        fetch::fetch(client, &robots_url(site), MAX_ROBOTS),
-    )
-    .await
-    .unwrap_or(Err(fetch::FetchError::Timeout));
+    let url = robots_url(site);
+    let mut answer = tokio::time::timeout(options.timeout, fetch::fetch(client, &url, MAX_ROBOTS))
+        .await
+        .unwrap_or(Err(fetch::FetchError::Timeout));
+    if let Err(fetch::FetchError::OffSite(_)) = answer {
+        let follow = reqwest::Client::builder()
+            .user_agent(&options.user_agent)
+            .redirect(reqwest::redirect::Policy::limited(ROBOTS_REDIRECTS))
+            .build();
+        if let Ok(follow) = follow {
+            answer = tokio::time::timeout(options.timeout, fetch::fetch(&follow, &url, MAX_ROBOTS))
+                .await
+                .unwrap_or(Err(fetch::FetchError::Timeout));
+        }
+    }
     from_answer(answer, options)
 }
 
@@ -174,10 +198,19 @@ pub fn fetch_robots_blocking(
     site: &Url,
     options: &Options,
 ) -> Robots {
-    from_answer(
-        fetch::fetch_blocking(client, &robots_url(site), MAX_ROBOTS, options.timeout),
-        options,
-    )
+    let url = robots_url(site);
+    let mut answer = fetch::fetch_blocking(client, &url, MAX_ROBOTS, options.timeout);
+    if let Err(fetch::FetchError::OffSite(_)) = answer {
+        let follow = reqwest::blocking::Client::builder()
+            .user_agent(&options.user_agent)
+            .redirect(reqwest::redirect::Policy::limited(ROBOTS_REDIRECTS))
+            .timeout(options.timeout)
+            .build();
+        if let Ok(follow) = follow {
+            answer = fetch::fetch_blocking(&follow, &url, MAX_ROBOTS, options.timeout);
+        }
+    }
+    from_answer(answer, options)
 }
 
 /// Does a robots.txt `pattern` match the start of `path`?

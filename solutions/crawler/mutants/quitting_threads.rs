@@ -9,7 +9,7 @@ use crate::crawl::{self, CrawlError, Options, PageRecord, Report};
 use crate::{fetch, links, robots};
 use crossbeam::channel;
 use std::collections::HashSet;
-use std::sync::Mutex;
+use std::sync::{Barrier, Mutex};
 use std::thread;
 use std::time::Instant;
 use url::Url;
@@ -28,11 +28,16 @@ pub fn crawl_threads(start: &Url, options: &Options) -> Result<Report, CrawlErro
     let seen = Mutex::new(HashSet::from([start.clone()]));
     let report = Mutex::new(Report::new(options));
     jobs.send((start, 0)).expect("the receiver is alive");
+    // All workers look at the queue at the same moment: one finds the
+    // start page, the others find it empty and quit.
+    let ready = Barrier::new(options.concurrency);
     thread::scope(|scope| {
         for _ in 0..options.concurrency {
             let (jobs, job_queue) = (jobs.clone(), job_queue.clone());
             let (client, seen, report, robots) = (&client, &seen, &report, &robots);
+            let ready = &ready;
             scope.spawn(move || {
+                ready.wait();
                 // BUG: an empty queue for a moment is taken to mean "done".
                 while let Ok((url, depth)) = job_queue.try_recv() {
                     let began = Instant::now();

@@ -145,9 +145,10 @@ fn never_finished(site: &Site, call: &str) -> ! {
             format!(
                 "{call} made {} requests, then waited without returning for {} s with nothing \
                  in flight. A crawl is over when the frontier is empty *and* no fetch is still \
-                 running: count the pending fetches (or let the JoinSet tell you), and stop \
-                 when that count reaches zero — waiting for the next link that can never come \
-                 hangs for ever",
+                 running: count the pending fetches (or let the JoinSet tell you: join_next() \
+                 returns None), and stop when that count reaches zero. With threads, also drop \
+                 the job Sender before the scope ends — and keep no clone of it in a worker — \
+                 or the workers' `for job in receiver` loops wait for ever",
                 stats.requests,
                 LIMIT.as_secs()
             ),
@@ -329,11 +330,24 @@ fn links() {
         for path in site.pages() {
             let url = Url::parse(&site.url(&path)).expect("a page URL");
             let html = site.html(&path).expect("every page has HTML");
-            let found: BTreeSet<String> = kata::links::extract_links(&url, html.as_bytes())
+            let in_order: Vec<String> = kata::links::extract_links(&url, html.as_bytes())
                 .into_iter()
                 .map(String::from)
                 .collect();
-            let expected: BTreeSet<String> = site.expected_links(&path).into_iter().collect();
+            let expected_in_order = site.expected_links(&path);
+            let found: BTreeSet<String> = in_order.iter().cloned().collect();
+            let expected: BTreeSet<String> = expected_in_order.iter().cloned().collect();
+            if found == expected && in_order != expected_in_order {
+                fail(
+                    "wrong-order",
+                    format!(
+                        "on the generated page {url}: extract_links found the right links, but \
+                         not once each in the order they first appear in the page (a crawl \
+                         queues them in that order, which keeps it breadth-first and \
+                         repeatable): collect into a Vec, with a HashSet only to skip repeats"
+                    ),
+                );
+            }
             if found != expected {
                 let missing: Vec<_> = expected.difference(&found).take(3).collect();
                 let extra: Vec<_> = found.difference(&expected).take(3).collect();
@@ -660,7 +674,9 @@ fn polite() {
     const BOUND: usize = 16;
     const PER_HOST: usize = 4;
     const RETRIES: u32 = 2;
-    const BACKOFF: Duration = Duration::from_millis(100);
+    /// Long enough that a blocking backoff stalls the heartbeat far beyond
+    /// what a busy machine's scheduling can (see the last check).
+    const BACKOFF: Duration = Duration::from_millis(250);
     const TIMEOUT: Duration = Duration::from_millis(800);
     const MAX_BODY: u64 = 1 << 20;
     const MAX_PAGES: usize = 400;
