@@ -262,7 +262,12 @@ fn compare(args: &CrawlArgs) -> Result<()> {
         }
     }
     if cfg!(debug_assertions) {
-        println!("(a debug build: `cargo run --release -p crawler` for figures worth comparing)");
+        let release = if cfg!(feature = "mine") {
+            "cargo xtask run crawler --mine --release"
+        } else {
+            "cargo run --release -p crawler"
+        };
+        println!("(a debug build: `{release}` for figures worth comparing)");
     }
     Ok(())
 }
