@@ -145,14 +145,18 @@ fn primes_rayon() {
 // -------------------------------------------------------------- counters --
 
 const HAMMER_THREADS: u64 = 8;
-const HAMMER_EACH: u64 = 50_000;
+const HAMMER_EACH: u64 = 200_000;
 
 /// Many threads incrementing at once, as hard as they can: the contention
-/// under which a non-atomic read-add-write loses updates.
+/// under which a non-atomic read-add-write loses updates. A barrier starts
+/// them together: spawned one by one, each could finish its share before
+/// the next is scheduled, and no update would ever be lost.
 fn hammer(increment: impl Fn() + Sync) {
+    let start = std::sync::Barrier::new(HAMMER_THREADS as usize);
     thread::scope(|s| {
         for _ in 0..HAMMER_THREADS {
             s.spawn(|| {
+                start.wait();
                 for _ in 0..HAMMER_EACH {
                     increment();
                 }
