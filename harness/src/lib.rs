@@ -12,7 +12,7 @@
 //! | did it block the runtime? | [`heartbeat`]: a task that records how late it woke up |
 //! | did it sleep or poll while blocked? | [`lockcount`]: a Mutex that counts its locks |
 //! | did it respect its bound? did it overlap? | [`gauge`]: peak number of operations in flight |
-//! | how much memory does it hold? | [`memory`]: resident and virtual size, PSS of a child; [`alloc`]: live heap bytes |
+//! | how much memory does it hold? how many threads? | [`memory`]: resident, virtual and peak size, PSS of a child, thread count; [`alloc`]: live heap bytes |
 //! | can I trust the CPU numbers? | [`exclusive`]: one CPU-measuring test at a time, across processes |
 //! | how does the grader learn what went wrong? | [`grade`]: diagnoses, notes and skips in a line protocol |
 //! | what should a crawler have found, and how hard did it hit? | [`site`]: a deterministic local website that knows its pages and links, sets traps, and counts requests in flight |

@@ -35,6 +35,85 @@ pub fn virtual_bytes() -> Option<u64> {
     statm().map(|(size, _)| size)
 }
 
+/// A field of `/proc/self/status` given in kB (`VmHWM`, `VmRSS`...), in
+/// bytes.
+fn status_kib(field: &str) -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = text.lines().find(|l| l.starts_with(field))?;
+    let kib: u64 = line[field.len()..]
+        .trim_start_matches(':')
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
+}
+
+/// The most this process has held resident since it started, or since the
+/// last [`reset_peak`] (the kernel's "high-water mark", `VmHWM`).
+pub fn peak_resident_bytes() -> Option<u64> {
+    status_kib("VmHWM")
+}
+
+/// Restart the high-water mark at the current resident size, so that
+/// [`peak_resident_bytes`] measures one piece of work rather than the whole
+/// process's life. Writing `5` to `clear_refs` does exactly this (Linux
+/// 4.0+). Returns false where that is not possible; a peak read afterwards
+/// then covers more than the piece of work.
+pub fn reset_peak() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// Threads this process has right now (`Threads:` in `/proc/self/status`).
+pub fn thread_count() -> Option<usize> {
+    let text = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = text.lines().find(|l| l.starts_with("Threads:"))?;
+    line["Threads:".len()..].trim().parse().ok()
+}
+
+/// Measure `f`'s peak memory: the high-water mark of the resident size while
+/// it ran (`None` where the platform cannot say).
+pub fn measure_peak<T>(f: impl FnOnce() -> T) -> (T, Option<u64>) {
+    let reset = reset_peak();
+    let value = f();
+    (value, if reset { peak_resident_bytes() } else { None })
+}
+
+/// Samples this process's thread count every `period` on a thread of its
+/// own, keeping the largest, until [`ThreadSampler::stop`]. Threads come
+/// and go too fast to count any other way from outside the code that makes
+/// them; a period of a millisecond catches any batch that keeps a thread per
+/// item alive while the items are processed.
+pub struct ThreadSampler {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    handle: std::thread::JoinHandle<usize>,
+}
+
+impl ThreadSampler {
+    /// Start sampling (the sampler's own thread is not counted).
+    pub fn start(period: std::time::Duration) -> Self {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let handle = std::thread::spawn(move || {
+            let mut peak = 0;
+            while !flag.load(Ordering::Relaxed) {
+                peak = peak.max(thread_count().unwrap_or(0).saturating_sub(1));
+                std::thread::sleep(period);
+            }
+            peak
+        });
+        ThreadSampler { stop, handle }
+    }
+
+    /// Stop and return the most threads seen at once (0 where the platform
+    /// cannot count them).
+    pub fn stop(self) -> usize {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.handle.join().unwrap_or(0)
+    }
+}
+
 /// Proportional set size of process `pid`, from `/proc/<pid>/smaps_rollup`.
 pub fn pss_bytes(pid: u32) -> Option<u64> {
     pss_from(
@@ -70,6 +149,46 @@ mod tests {
         assert!(after >= before + (60 << 20), "{before} → {after}");
         assert!(virtual_bytes().unwrap() >= after);
         std::hint::black_box(&block);
+    }
+
+    #[test]
+    fn the_peak_covers_memory_touched_since_the_reset() {
+        let (_, peak) = measure_peak(|| {
+            let mut block = vec![0u8; 32 << 20];
+            for page in block.chunks_mut(4096) {
+                page[0] = 1;
+            }
+            std::hint::black_box(&block);
+        });
+        let Some(peak) = peak else {
+            eprintln!("skipped: no clear_refs here");
+            return;
+        };
+        // Freed by now, but the high-water mark remembers it.
+        assert!(peak >= 30 << 20, "{peak}");
+    }
+
+    #[test]
+    fn the_sampler_sees_threads_that_are_alive_together() {
+        if thread_count().is_none() {
+            eprintln!("skipped: no /proc/self/status here");
+            return;
+        }
+        let sampler = ThreadSampler::start(std::time::Duration::from_millis(1));
+        let barrier = std::sync::Barrier::new(9);
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| {
+                    barrier.wait();
+                    std::thread::sleep(std::time::Duration::from_millis(30));
+                });
+            }
+            barrier.wait();
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        });
+        let peak = sampler.stop();
+        // Eight workers plus the test thread; other tests may add more.
+        assert!(peak >= 9, "{peak}");
     }
 
     #[test]

@@ -1,0 +1,714 @@
+//! The graded suite of the `image-processor` exercises.
+//!
+//! Written once, run against the learner's code
+//! (`exercises/image-processor/tests/grade.rs`), the reference solution
+//! (`solutions/image-processor/tests/grade.rs`) and every mutant of it.
+//! Each `#[test]` is one graded step; its name is the step's `test` in
+//! `exercises/image-processor/Cargo.toml`.
+//!
+//! Every check is a fact measured here, not something the code under test
+//! says about itself: the bytes of the files it wrote (compared with the
+//! given decode → ops → encode chain, and between strategies), what an old
+//! file handle and a concurrent reader saw while it wrote, the cores it
+//! kept busy (CPU time ÷ wall time), the threads alive at once, the folder
+//! listing afterwards.
+//!
+//! Run it with `cargo xtask grade image-processor` (your code) or
+//! `cargo test -p image-processor-solution` (the reference).
+
+use crate::kata;
+use harness::cpu;
+use harness::grade::{ensure, fail, needs_two_cores, note, step};
+use harness::memory;
+use kata::codec::{self, OutputFormat};
+use kata::synth::{self, Kind, Spec};
+use kata::{Job, Op, Outcome, Progress, Settings};
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// The watchdog's limit for one step. The reference needs a few seconds
+/// for the slowest step in a debug build on two cores.
+const LIMIT: Duration = Duration::from_secs(120);
+
+/// A folder for one test, removed afterwards (kept if the test fails, for a
+/// look at what was left behind).
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "image-processor-grade-{}-{}-{name}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a scratch folder in the temp dir");
+        Scratch(dir)
+    }
+
+    fn sub(&self, name: &str) -> PathBuf {
+        let dir = self.0.join(name);
+        std::fs::create_dir_all(&dir).expect("a scratch subfolder");
+        dir
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+/// The names in `dir`, hidden ones included.
+fn listing(dir: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(dir)
+        .expect("the folder exists")
+        .map(|e| e.expect("a readable entry").file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+fn spec(name: &str, width: u32, height: u32, kind: Kind, seed: u64) -> Spec {
+    Spec {
+        name: name.to_owned(),
+        width,
+        height,
+        kind,
+        seed,
+    }
+}
+
+/// What the given chain makes of `input`: decode → ops → encode. A correct
+/// `process_one` writes exactly these bytes.
+fn expected_bytes(input: &Path, settings: &Settings) -> Vec<u8> {
+    let bytes = std::fs::read(input).expect("the test's own input");
+    let image = codec::decode(&bytes, &settings.ops, settings.max_pixels).expect("a good input");
+    let image = kata::ops::apply(image, &settings.ops).expect("ops that apply");
+    codec::encode(&image, settings.output).expect("encodable")
+}
+
+fn read(path: &Path) -> Option<Vec<u8>> {
+    std::fs::read(path).ok()
+}
+
+fn mb(bytes: u64) -> f64 {
+    bytes as f64 / (1 << 20) as f64
+}
+
+/// Runs `f`, turning a panic into the `panicked` diagnosis — except a
+/// `todo!()`, which the grader reports as "not started".
+fn no_panic<T>(call: &str, f: impl FnOnce() -> T) -> T {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(value) => value,
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| payload.downcast_ref::<&str>().copied())
+                .unwrap_or("a panic")
+                .to_owned();
+            if message.starts_with("not yet implemented") || message.starts_with("not implemented") {
+                std::panic::resume_unwind(payload);
+            }
+            fail(
+                "panicked",
+                format!(
+                    "{call} panicked: {message}. A bad file must become an Outcome with an \
+                     error, not a panic that takes the whole batch down"
+                ),
+            )
+        }
+    }
+}
+
+// ---------------------------------------------------------------- step 1
+
+/// Checks of `write_atomically` against the real file system.
+fn check_atomic_write(scratch: &Scratch) {
+    // 1. Replacing an existing file must replace the *file*, not its
+    //    content: a reader holding the old one keeps reading the old bytes.
+    //    A write in place (truncate, then write) changes them under it.
+    let dir = scratch.sub("replace");
+    let target = dir.join("photo.jpg");
+    let old = vec![b'o'; 1 << 20];
+    let new = vec![b'n'; (1 << 20) + 5];
+    std::fs::write(&target, &old).expect("setting up");
+    let mut held = std::fs::File::open(&target).expect("setting up");
+    if let Err(e) = kata::write::write_atomically(&target, &new) {
+        fail(
+            "write-failed",
+            format!("write_atomically({}) failed: {e}", target.display()),
+        );
+    }
+    let mut seen = Vec::new();
+    held.read_to_end(&mut seen).expect("reading the held file");
+    ensure(seen == old, "not-atomic", || {
+        "write_atomically rewrote the existing file in place: a reader that had it open saw its \
+         bytes change under it (with a crash or a full disk in between, the photo stays half \
+         written). Write a temporary file in the same folder and rename it over the target"
+    });
+    ensure(read(&target).as_deref() == Some(&new[..]), "wrong-output", || {
+        "after write_atomically, the file does not hold exactly the bytes written"
+    });
+    let names = listing(&dir);
+    ensure(names.len() == 1, "leftover-temp", || {
+        format!("after a successful write the folder holds {names:?}: the temporary file must be renamed, not copied")
+    });
+
+    // 2. A reader polling the file while it is rewritten must always find
+    //    it, complete: old or new, nothing in between, never missing.
+    let a = vec![b'a'; 4 << 20];
+    let b = vec![b'b'; (4 << 20) + 1];
+    std::fs::write(&target, &a).expect("setting up");
+    let stop = AtomicBool::new(false);
+    let (torn, reads) = std::thread::scope(|s| {
+        let reader = s.spawn(|| {
+            let (mut torn, mut reads) = (None, 0);
+            while !stop.load(Ordering::Relaxed) {
+                reads += 1;
+                match std::fs::read(&target) {
+                    Ok(bytes) if bytes == a || bytes == b => {}
+                    Ok(bytes) => {
+                        torn.get_or_insert(format!("{} bytes of a {}-byte image", bytes.len(), b.len()));
+                    }
+                    Err(e) => {
+                        torn.get_or_insert(format!("no file ({e})"));
+                    }
+                }
+            }
+            (torn, reads)
+        });
+        for i in 0..24 {
+            let bytes = if i % 2 == 0 { &b } else { &a };
+            if let Err(e) = kata::write::write_atomically(&target, bytes) {
+                stop.store(true, Ordering::Relaxed);
+                fail("write-failed", format!("write_atomically failed on rewrite {i}: {e}"));
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        reader.join().expect("the reader thread")
+    });
+    if let Some(what) = torn {
+        fail(
+            "not-atomic",
+            format!(
+                "a reader polling the output while it was rewritten found {what} (in {reads} \
+                 reads). Anyone opening the file at that moment — a viewer, a sync client — \
+                 gets a broken image. Write elsewhere in the folder, then rename"
+            ),
+        );
+    }
+
+    // 3. A write that fails must leave nothing behind. The target here is
+    //    a folder, so the final rename fails after the temporary file
+    //    was written.
+    let dir = scratch.sub("failing");
+    let blocked = dir.join("taken.jpg");
+    std::fs::create_dir(&blocked).expect("setting up");
+    let result = kata::write::write_atomically(&blocked, b"some bytes");
+    ensure(result.is_err(), "wrong-result", || {
+        "write_atomically over an existing folder reported success"
+    });
+    let names = listing(&dir);
+    ensure(names.len() == 1, "leftover-temp", || {
+        format!(
+            "a failed write_atomically left {:?} behind. When any step fails, remove the \
+             temporary file before returning the error",
+            names.iter().filter(|n| *n != "taken.jpg").collect::<Vec<_>>()
+        )
+    });
+}
+
+#[test]
+fn one_image() {
+    step(LIMIT, || {
+        let scratch = Scratch::new("one");
+        // The writer first: process_one is built on it.
+        check_atomic_write(&scratch);
+        let inputs = scratch.sub("in");
+        let paths = synth::write_set(
+            &inputs,
+            &[
+                spec("landscape.jpg", 640, 480, Kind::Jpeg, 1),
+                spec("portrait.png", 360, 500, Kind::Png, 2),
+            ],
+        )
+        .expect("writing test images");
+        let out = scratch.sub("out");
+        let cases = [
+            (
+                &paths[0],
+                Settings {
+                    ops: vec![Op::Fit { width: 200, height: 200 }, Op::Sharpen { sigma: 1.0 }],
+                    output: OutputFormat::Jpeg { quality: 80 },
+                    ..Settings::default()
+                },
+                "thumb.jpg",
+            ),
+            (
+                &paths[1],
+                Settings {
+                    ops: vec![
+                        Op::Thumbnail { width: 64, height: 64 },
+                        Op::Grayscale,
+                        Op::Rotate { degrees: 90 },
+                    ],
+                    output: OutputFormat::Png,
+                    ..Settings::default()
+                },
+                "square.png",
+            ),
+        ];
+        for (input, settings, name) in &cases {
+            let job = Job {
+                input: (*input).clone(),
+                output: out.join(name),
+            };
+            let call = format!("process_one({})", input.display());
+            let processed = match kata::one::process_one(&job, settings) {
+                Ok(p) => p,
+                Err(e) => fail("failed", format!("{call} failed on a good image: {e}")),
+            };
+            let expected = expected_bytes(input, settings);
+            let written = read(&job.output);
+            ensure(written.is_some(), "missing-output", || {
+                format!("{call} returned Ok but wrote no {}", job.output.display())
+            });
+            ensure(written.as_deref() == Some(&expected[..]), "wrong-output", || {
+                format!(
+                    "{call} wrote {} bytes, but decode → {} → encode as {:?} gives {} bytes. \
+                     Use codec::decode with the ops (for shrink-on-load) and the pixel limit, \
+                     ops::apply, codec::encode with the output format",
+                    written.as_ref().map_or(0, Vec::len),
+                    settings.ops.iter().map(Op::to_string).collect::<Vec<_>>().join(","),
+                    settings.output,
+                    expected.len()
+                )
+            });
+            let image = codec::decode(&expected, &[], u64::MAX).expect("decodable");
+            let want = (job.output.clone(), image.width(), image.height(), expected.len() as u64);
+            let got = (processed.output.clone(), processed.width, processed.height, processed.bytes);
+            ensure(got == want, "wrong-report", || {
+                format!("{call} returned {got:?}; the file written is {want:?} (path, width, height, bytes)")
+            });
+        }
+        let missing = Job {
+            input: inputs.join("no-such-photo.jpg"),
+            output: out.join("never.jpg"),
+        };
+        let result = kata::one::process_one(&missing, &Settings::default());
+        ensure(
+            matches!(result, Err(kata::ProcessError::Read(_))),
+            "wrong-error",
+            || format!("process_one on a missing file returned {result:?}; expected ProcessError::Read"),
+        );
+        let nowhere = Job {
+            input: paths[0].clone(),
+            output: out.join("no-such-folder").join("x.jpg"),
+        };
+        let result = kata::one::process_one(&nowhere, &Settings::default());
+        ensure(
+            matches!(&result, Err(kata::ProcessError::Write { path, .. }) if *path == nowhere.output),
+            "wrong-error",
+            || format!("process_one into a missing folder returned {result:?}; expected ProcessError::Write naming the output"),
+        );
+        note("outputs match decode → ops → encode; replaced, not rewritten; readers never saw a partial file; a failed write left nothing");
+    });
+}
+
+// ---------------------------------------------------------------- batches
+
+/// Runs a batch function with a progress callback that records which
+/// threads called it; returns the outcomes and those threads.
+fn run_batch(
+    batch: fn(&[Job], &Settings, Progress<'_>) -> Vec<Outcome>,
+    jobs: &[Job],
+    settings: &Settings,
+) -> (Vec<Outcome>, Vec<std::thread::ThreadId>) {
+    let callers = Mutex::new(Vec::new());
+    let record = |_: &Outcome| callers.lock().unwrap().push(std::thread::current().id());
+    let outcomes = batch(jobs, settings, Progress::new(&record));
+    (outcomes, callers.into_inner().unwrap())
+}
+
+/// Every job has its outcome, in job order, each Ok, with progress
+/// reported once per job.
+fn check_complete(call: &str, jobs: &[Job], outcomes: &[Outcome], progress_calls: usize) {
+    ensure(outcomes.len() == jobs.len(), "missing-outcomes", || {
+        format!("{call} returned {} outcomes for {} jobs: one per job", outcomes.len(), jobs.len())
+    });
+    for (job, outcome) in jobs.iter().zip(outcomes) {
+        ensure(outcome.input == job.input, "wrong-order", || {
+            format!(
+                "{call}: outcome for {} where {} was expected: outcomes come in job order",
+                outcome.input.display(),
+                job.input.display()
+            )
+        });
+        if let Err(e) = &outcome.result {
+            fail("failed", format!("{call} failed on the good image {}: {e}", job.input.display()));
+        }
+    }
+    ensure(progress_calls == jobs.len(), "no-progress", || {
+        format!("{call} called progress.done {progress_calls} times for {} jobs: once per finished job", jobs.len())
+    });
+}
+
+/// Runs `f` inside a rayon pool of one thread: what a sequential baseline
+/// must be. (The JPEG decoder hands work to whatever rayon pool it runs in;
+/// inside this one, that is the same single thread.)
+fn one_thread<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("a one-thread pool")
+        .install(f)
+}
+
+fn settings_for_batches() -> Settings {
+    Settings {
+        ops: vec![Op::Fit { width: 480, height: 480 }, Op::Sharpen { sigma: 0.8 }],
+        output: OutputFormat::Jpeg { quality: 85 },
+        ..Settings::default()
+    }
+}
+
+#[test]
+fn sequential_batch() {
+    step(LIMIT, || {
+        let scratch = Scratch::new("sequential");
+        let sizes = [(640, 480), (480, 640), (900, 600), (300, 200), (1024, 768)];
+        let specs = synth::specs(10, 21, &sizes);
+        let inputs = synth::write_set(&scratch.sub("in"), &specs).expect("writing test images");
+        let out = scratch.sub("out");
+        let settings = settings_for_batches();
+        let (jobs, refused) = kata::job::plan(&inputs, &out, &settings);
+        assert!(refused.is_empty(), "distinct names");
+        let ((outcomes, callers), me) = one_thread(|| {
+            (run_batch(kata::batch::sequential, &jobs, &settings), std::thread::current().id())
+        });
+        let call = format!("sequential({} jobs)", jobs.len());
+        check_complete(&call, &jobs, &outcomes, callers.len());
+        ensure(callers.iter().all(|id| *id == me), "not-sequential", || {
+            format!("{call} processed images on other threads: the sequential batch is the baseline the parallel one is measured against, so it runs on the caller's thread")
+        });
+        for job in &jobs {
+            ensure(read(&job.output) == Some(expected_bytes(&job.input, &settings)), "wrong-output", || {
+                format!("{call}: {} does not hold what process_one makes of {}", job.output.display(), job.input.display())
+            });
+        }
+        note(format!("{} images, outputs as process_one makes them, in order", jobs.len()));
+    });
+}
+
+#[test]
+fn parallel_batch() {
+    step(LIMIT, || {
+        let scratch = Scratch::new("parallel");
+        let sizes = [(1600, 1200), (1200, 1600), (2048, 1152), (1280, 960)];
+        let specs = synth::specs(24, 7, &sizes);
+        let inputs = synth::write_set(&scratch.sub("in"), &specs).expect("writing test images");
+        let settings = settings_for_batches();
+        // Start rayon's global pool now, so its threads count as already
+        // there rather than as threads the batch started.
+        rayon::join(|| (), || ());
+
+        let seq_out = scratch.sub("sequential");
+        let (seq_jobs, _) = kata::job::plan(&inputs, &seq_out, &settings);
+        let ((seq, _), seq_usage) =
+            cpu::measure(|| one_thread(|| run_batch(kata::batch::sequential, &seq_jobs, &settings)));
+        assert_eq!(seq.len(), seq_jobs.len(), "step 2 passes before step 3");
+
+        let par_out = scratch.sub("parallel");
+        let (jobs, _) = kata::job::plan(&inputs, &par_out, &settings);
+        let before = memory::thread_count().unwrap_or(0);
+        let sampler = memory::ThreadSampler::start(Duration::from_millis(1));
+        let (((outcomes, callers), usage), peak) = memory::measure_peak(|| {
+            cpu::measure(|| run_batch(kata::batch::parallel, &jobs, &settings))
+        });
+        let most_threads = sampler.stop();
+        let call = format!("parallel({} jobs)", jobs.len());
+        check_complete(&call, &jobs, &outcomes, callers.len());
+        for (a, b) in seq_jobs.iter().zip(&jobs) {
+            ensure(read(&a.output) == read(&b.output), "different-output", || {
+                format!(
+                    "{call}: {} differs from the sequential batch's output for the same image. \
+                     Parallel processing must not change a single byte",
+                    b.output.display()
+                )
+            });
+        }
+        let cores = usage.cores_used();
+        let speedup = seq_usage.wall.as_secs_f64() / usage.wall.as_secs_f64();
+        let available = cpu::available_cores();
+        let extra_threads = most_threads.saturating_sub(before);
+        let distinct: std::collections::HashSet<_> = callers.iter().collect();
+        let peak_text = peak.map_or("unknown".to_owned(), |p| format!("{:.0} MB", mb(p)));
+        if needs_two_cores("cores used by the parallel batch") {
+            ensure(cores >= 0.8 * available as f64, "not-parallel", || {
+                format!(
+                    "{call} kept {cores:.2} cores busy of {available} (it needs at least {:.2}), \
+                     finished by {} thread(s), {speedup:.2}× the sequential speed. Process the \
+                     images with a rayon parallel iterator (par_iter) so every core takes images",
+                    0.8 * available as f64,
+                    distinct.len()
+                )
+            });
+        }
+        ensure(extra_threads <= available + 2, "oversubscribed", || {
+            format!(
+                "{call} had {extra_threads} threads of its own alive at once for {available} \
+                 cores, and a peak of {peak_text} resident: every image was being decoded at the \
+                 same time. More threads than cores add switching, not speed ({speedup:.2}× the \
+                 sequential speed here), and each holds a whole photo: on a folder of 1000 that \
+                 is 1000 photos in memory. Use rayon's pool, one thread per core"
+            )
+        });
+        if needs_two_cores("parallel speed-up") {
+            ensure(speedup >= 1.3, "no-speedup", || {
+                format!(
+                    "{call} kept {cores:.2} cores busy but ran only {speedup:.2}× the \
+                     sequential speed: is something (a lock held while processing, a shared \
+                     buffer) making the threads wait for each other?"
+                )
+            });
+        }
+        note(format!(
+            "{} images: {cores:.2} cores busy of {available}, {speedup:.2}× the sequential speed \
+             ({:.0} ms → {:.0} ms), {extra_threads} extra threads at most, peak {peak_text}; outputs identical",
+            jobs.len(),
+            seq_usage.wall.as_secs_f64() * 1e3,
+            usage.wall.as_secs_f64() * 1e3
+        ));
+    });
+}
+
+// ---------------------------------------------------------------- step 4
+
+/// Rows of a `width`×`height`×`channels` buffer where `a` and `b` differ.
+fn differing_rows(a: &[u8], b: &[u8], row_len: usize) -> Vec<usize> {
+    a.chunks(row_len)
+        .zip(b.chunks(row_len))
+        .enumerate()
+        .filter(|(_, (x, y))| x != y)
+        .map(|(i, _)| i)
+        .collect()
+}
+
+fn compare_blurs(pixels: &[u8], width: usize, height: usize, channels: usize, sigma: f32) -> Vec<u8> {
+    let expected = kata::blur::blur_sequential(pixels, width, height, channels, sigma);
+    let got = kata::tiles::blur_parallel(pixels, width, height, channels, sigma);
+    let call = format!("blur_parallel({width}×{height}, {channels} channel(s), sigma {sigma})");
+    ensure(got.len() == expected.len(), "wrong-size", || {
+        format!("{call} returned {} bytes, expected {}", got.len(), expected.len())
+    });
+    let rows = differing_rows(&expected, &got, width * channels);
+    if !rows.is_empty() {
+        let seams = rows.len() * 5 < height;
+        fail(
+            if seams { "seams" } else { "different-output" },
+            if seams {
+                format!(
+                    "{call} differs from blur_sequential in {} rows, around rows {:?}: the image \
+                     was cut into bands blurred separately, so each band's edge repeats its own \
+                     last row instead of reading its neighbour's. Split only the writing: every \
+                     output row reads the rows around it in the whole image",
+                    rows.len(),
+                    &rows[..rows.len().min(6)]
+                )
+            } else {
+                format!(
+                    "{call} differs from blur_sequential in {} of {height} rows (first: row {}). \
+                     Use the given horizontal_row and vertical_row for every row, both passes",
+                    rows.len(),
+                    rows[0]
+                )
+            },
+        );
+    }
+    got
+}
+
+#[test]
+fn huge_image() {
+    step(LIMIT, || {
+        let (width, height) = (3000, 2000);
+        let image = synth::photo(width as u32, height as u32, 99);
+        let pixels = image.as_raw();
+        compare_blurs(pixels, width, height, 3, 3.0);
+        // Odd shapes: fewer rows than threads, one row, one column.
+        for (w, h, c) in [(7, 5, 1), (1, 9, 3), (13, 1, 4), (31, 17, 2)] {
+            let pixels: Vec<u8> = (0..w * h * c).map(|i| (i * 37 % 251) as u8).collect();
+            compare_blurs(&pixels, w, h, c, 1.5);
+        }
+        // Timed apart from the comparison, each on its own.
+        let (_, seq) = cpu::measure(|| kata::blur::blur_sequential(pixels, width, height, 3, 3.0));
+        let (_, usage) = cpu::measure(|| kata::tiles::blur_parallel(pixels, width, height, 3, 3.0));
+        let parallel_wall = usage.wall;
+        let cores = usage.cores_used();
+        let available = cpu::available_cores();
+        if needs_two_cores("cores used by blur_parallel") {
+            ensure(cores >= 0.8 * available as f64, "not-parallel", || {
+                format!(
+                    "blur_parallel on a {width}×{height} image kept {cores:.2} cores busy of \
+                     {available} (at least {:.2} expected). Hand the output rows to rayon: \
+                     par_chunks_mut(row_len) for both passes",
+                    0.8 * available as f64
+                )
+            });
+        }
+        let speedup = seq.wall.as_secs_f64() / parallel_wall.as_secs_f64().max(1e-9);
+        note(format!(
+            "{width}×{height}: identical to the sequential blur; {cores:.2} cores busy, \
+             {speedup:.2}× ({:.0} ms → {:.0} ms)",
+            seq.wall.as_secs_f64() * 1e3,
+            parallel_wall.as_secs_f64() * 1e3
+        ));
+    });
+}
+
+// ---------------------------------------------------------------- step 5
+
+/// A PNG that announces `width`×`height` and holds almost nothing: a
+/// decompression bomb's header, with valid checksums.
+fn bomb_png(width: u32, height: u32) -> Vec<u8> {
+    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let start = out.len();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        let crc = crc32(&out[start..]);
+        out.extend_from_slice(&crc.to_be_bytes());
+    }
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    chunk(&mut out, b"IHDR", &ihdr);
+    chunk(&mut out, b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+/// The bad files of step 5, with the kind of error each must get.
+fn bad_folder(dir: &Path) -> Vec<(&'static str, Option<&'static str>)> {
+    let good_jpeg = synth::encode(&spec("", 800, 600, Kind::Jpeg, 5));
+    let good_png = synth::encode(&spec("", 600, 400, Kind::Png, 6));
+    let mut corrupt = good_jpeg[..200].to_vec();
+    corrupt.extend((0..4000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8 | 1));
+    let files: Vec<(&str, Vec<u8>, Option<&str>)> = vec![
+        ("bomb.png", bomb_png(60_000, 60_000), Some("too-large")),
+        ("corrupt.jpg", corrupt, Some("corrupt")),
+        ("empty.jpg", Vec::new(), Some("truncated")),
+        ("good-a.jpg", good_jpeg.clone(), None),
+        ("good-b.png", good_png.clone(), None),
+        ("notes.jpg", b"shopping list: milk, eggs".to_vec(), Some("unsupported")),
+        ("short-jpeg.jpg", good_jpeg[..good_jpeg.len() * 2 / 5].to_vec(), Some("truncated")),
+        ("short-png.png", good_png[..good_png.len() / 2].to_vec(), Some("truncated")),
+        ("anim.gif", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;".to_vec(), Some("unsupported")),
+    ];
+    let mut files = files;
+    files.sort_by(|a, b| a.0.cmp(b.0));
+    for (name, bytes, _) in &files {
+        std::fs::write(dir.join(name), bytes).expect("writing a test file");
+    }
+    files.into_iter().map(|(name, _, kind)| (name, kind)).collect()
+}
+
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<_> = listing(dir)
+        .into_iter()
+        .filter(|n| dir.join(n).is_file())
+        .map(|n| {
+            let bytes = std::fs::read(dir.join(&n)).expect("readable");
+            (n, bytes)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn bad_files() {
+    step(LIMIT, || {
+        let scratch = Scratch::new("errors");
+        let in_dir = scratch.sub("in");
+        let expected = bad_folder(&in_dir);
+        let before = snapshot(&in_dir);
+        let inputs = kata::job::list_images(&in_dir).expect("listing the folder");
+        let settings = Settings {
+            ops: vec![Op::Fit { width: 256, height: 256 }],
+            ..Settings::default()
+        };
+        let batches: [(&str, fn(&[Job], &Settings, Progress<'_>) -> Vec<Outcome>); 2] =
+            [("sequential", kata::batch::sequential), ("parallel", kata::batch::parallel)];
+        for (name, batch) in batches {
+            let out = scratch.sub(name);
+            let (jobs, refused) = kata::job::plan(&inputs, &out, &settings);
+            assert!(refused.is_empty(), "distinct names");
+            let call = format!("{name}(a folder with {} bad files of {})", expected.iter().filter(|e| e.1.is_some()).count(), jobs.len());
+            let outcomes = no_panic(&call, || batch(&jobs, &settings, Progress::none()));
+            let got: Vec<(String, Option<&str>)> = outcomes
+                .iter()
+                .map(|o| {
+                    let file = o.input.file_name().unwrap_or_default().to_string_lossy().into_owned();
+                    (file, o.result.as_ref().err().map(|e| e.kind()))
+                })
+                .collect();
+            let wanted: Vec<(String, Option<&str>)> =
+                expected.iter().map(|(n, k)| ((*n).to_owned(), *k)).collect();
+            ensure(got.len() == wanted.len(), "aborted-batch", || {
+                let lost: Vec<_> = wanted.iter().filter(|w| !got.iter().any(|g| g.0 == w.0)).map(|w| w.0.clone()).collect();
+                format!(
+                    "{call} returned {} outcomes for {} jobs; never reported: {lost:?}. A bad \
+                     file is one failed Outcome; the batch goes on with the rest",
+                    got.len(),
+                    wanted.len()
+                )
+            });
+            for (g, w) in got.iter().zip(&wanted) {
+                ensure(g.0 == w.0, "wrong-order", || format!("{call}: outcome for {} where {} was expected", g.0, w.0));
+                ensure(g.1 == w.1, "wrong-reason", || {
+                    let error = outcomes.iter().find(|o| o.input.ends_with(&g.0)).and_then(|o| o.result.as_ref().err()).map(|e| e.to_string());
+                    format!("{call}: {} came back as {:?} ({error:?}); expected {:?}. Pass the ProcessError through unchanged", g.0, g.1.unwrap_or("ok"), w.1.unwrap_or("ok"))
+                });
+            }
+            let written = listing(&out);
+            let wanted_out: BTreeSet<String> = ["good-a.jpg", "good-b.jpg"].map(String::from).into();
+            ensure(written == wanted_out, "leftover", || {
+                format!("{call}: the output folder holds {written:?}; expected exactly {wanted_out:?}: a failed file leaves nothing, not even a temporary file")
+            });
+        }
+        // Into the input folder itself: the plan refuses the jobs whose
+        // output would be their own input (every .jpg); the rest run, and
+        // no input changes.
+        let (jobs, refused) = kata::job::plan(&inputs, &in_dir, &settings);
+        let jpegs = inputs.iter().filter(|p| p.extension().is_some_and(|e| e == "jpg")).count();
+        ensure(refused.len() == jpegs, "overwrote-input", || {
+            format!("plan into the input folder refused {:?}", refused.iter().map(|o| &o.input).collect::<Vec<_>>())
+        });
+        let outcomes = no_panic("parallel(into the input folder)", || kata::batch::parallel(&jobs, &settings, Progress::none()));
+        ensure(outcomes.len() == jobs.len(), "aborted-batch", || format!("parallel(into the input folder) returned {} outcomes for {} jobs", outcomes.len(), jobs.len()));
+        let after: Vec<_> = snapshot(&in_dir).into_iter().filter(|(n, _)| n != "good-b.jpg" && n != "bomb.jpg" && n != "short-png.jpg").collect();
+        ensure(after == before, "input-changed", || "processing a folder into itself changed or left files among the inputs");
+        note("every bad file reported with its reason (too large, corrupt, truncated, unsupported); the good ones processed; nothing left behind; inputs untouched");
+    });
+}

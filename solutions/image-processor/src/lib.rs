@@ -1,0 +1,62 @@
+//! Batch image processing, sequential and in parallel with rayon — the
+//! reference solution.
+//!
+//! The modules that are not about concurrency (codec, ops, blur, job,
+//! error, synth, unbounded) are the exercise's own files, included from
+//! `exercises/image-processor/src`: one copy, so the learner and the
+//! reference decode, resize and encode identically, and a graded test can
+//! compare their outputs byte for byte.
+//!
+//! | module | what |
+//! |---|---|
+//! | [`write`] | write a file atomically (temp file + rename) |
+//! | [`one`] | one image: read, decode, apply ops, encode, write |
+//! | [`batch`] | a batch: [`batch::sequential`], [`batch::parallel`] (rayon) |
+//! | [`tiles`] | one huge image's blur, rows in parallel |
+//!
+//! Each of those can be swapped for a known-wrong variant in `mutants/` (a
+//! `mutant-*` feature), to prove the suite catches it
+//! (`cargo xtask grade --mutants`).
+//!
+//! Run it: `cargo run -p image-processor`. Grade your own version: `cargo
+//! xtask grade image-processor`.
+
+#[cfg_attr(
+    feature = "mutant-sequential-batch",
+    path = "../mutants/sequential_batch.rs"
+)]
+#[cfg_attr(
+    feature = "mutant-thread-per-image",
+    path = "../mutants/thread_per_image.rs"
+)]
+#[cfg_attr(feature = "mutant-aborting-batch", path = "../mutants/aborting_batch.rs")]
+pub mod batch;
+pub mod one;
+#[cfg_attr(feature = "mutant-seamed-tiles", path = "../mutants/seamed_tiles.rs")]
+pub mod tiles;
+#[cfg_attr(
+    feature = "mutant-non-atomic-write",
+    path = "../mutants/non_atomic_write.rs"
+)]
+#[cfg_attr(feature = "mutant-leftover-temp", path = "../mutants/leftover_temp.rs")]
+pub mod write;
+
+#[path = "../../../exercises/image-processor/src/blur.rs"]
+pub mod blur;
+#[path = "../../../exercises/image-processor/src/codec.rs"]
+pub mod codec;
+#[path = "../../../exercises/image-processor/src/error.rs"]
+pub mod error;
+#[path = "../../../exercises/image-processor/src/job.rs"]
+pub mod job;
+#[path = "../../../exercises/image-processor/src/ops.rs"]
+pub mod ops;
+#[path = "../../../exercises/image-processor/src/synth.rs"]
+pub mod synth;
+#[path = "../../../exercises/image-processor/src/unbounded.rs"]
+pub mod unbounded;
+
+pub use codec::OutputFormat;
+pub use error::ProcessError;
+pub use job::{Job, Outcome, Processed, Progress, Settings};
+pub use ops::Op;
