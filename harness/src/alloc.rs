@@ -16,6 +16,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// Live heap bytes, counted by [`Counting`].
 static LIVE: AtomicUsize = AtomicUsize::new(0);
+/// The most live heap bytes seen since the start or [`reset_peak`].
+static PEAK: AtomicUsize = AtomicUsize::new(0);
 /// Allocations ever made through [`Counting`]: nonzero once installed.
 static CALLS: AtomicU64 = AtomicU64::new(0);
 
@@ -30,8 +32,7 @@ unsafe impl GlobalAlloc for Counting {
         // SAFETY: the caller's guarantees about `layout` are passed on.
         let ptr = unsafe { System.alloc(layout) };
         if !ptr.is_null() {
-            LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-            CALLS.fetch_add(1, Ordering::Relaxed);
+            grew(layout.size());
         }
         ptr
     }
@@ -47,8 +48,7 @@ unsafe impl GlobalAlloc for Counting {
         // SAFETY: as for `alloc`.
         let ptr = unsafe { System.alloc_zeroed(layout) };
         if !ptr.is_null() {
-            LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-            CALLS.fetch_add(1, Ordering::Relaxed);
+            grew(layout.size());
         }
         ptr
     }
@@ -58,11 +58,32 @@ unsafe impl GlobalAlloc for Counting {
         let new = unsafe { System.realloc(ptr, layout, new_size) };
         if !new.is_null() {
             LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-            LIVE.fetch_add(new_size, Ordering::Relaxed);
-            CALLS.fetch_add(1, Ordering::Relaxed);
+            grew(new_size);
         }
         new
     }
+}
+
+/// Count `size` new live bytes and keep the peak.
+fn grew(size: usize) {
+    let live = LIVE.fetch_add(size, Ordering::Relaxed) + size;
+    PEAK.fetch_max(live, Ordering::Relaxed);
+    CALLS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// The most heap bytes that were live at once since the program started or
+/// since [`reset_peak`], if this program's global allocator is
+/// [`Counting`]. Unlike the resident size's high-water mark, this is blind
+/// to how the allocator caches freed memory: it is what the program itself
+/// held.
+pub fn peak_live_bytes() -> Option<u64> {
+    live_bytes()?;
+    Some(PEAK.load(Ordering::Relaxed) as u64)
+}
+
+/// Start a new peak from the bytes live now.
+pub fn reset_peak() {
+    PEAK.store(LIVE.load(Ordering::Relaxed), Ordering::Relaxed);
 }
 
 /// Live heap bytes, if this program's global allocator is [`Counting`].

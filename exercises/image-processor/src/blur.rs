@@ -124,12 +124,18 @@ pub fn blur_image(image: &DynamicImage, sigma: f32) -> DynamicImage {
     let run = |pixels: &[u8], channels| {
         crate::tiles::blur_parallel(pixels, width, height, channels, sigma)
     };
-    fn rebuilt<P: Pixel<Subpixel = u8>>(w: u32, h: u32, pixels: Vec<u8>) -> ImageBuffer<P, Vec<u8>> {
+    fn rebuilt<P: Pixel<Subpixel = u8>>(
+        w: u32,
+        h: u32,
+        pixels: Vec<u8>,
+    ) -> ImageBuffer<P, Vec<u8>> {
         ImageBuffer::from_raw(w, h, pixels).expect("same size as the input")
     }
     match image {
         DynamicImage::ImageLuma8(i) => DynamicImage::ImageLuma8(rebuilt(w, h, run(i.as_raw(), 1))),
-        DynamicImage::ImageLumaA8(i) => DynamicImage::ImageLumaA8(rebuilt(w, h, run(i.as_raw(), 2))),
+        DynamicImage::ImageLumaA8(i) => {
+            DynamicImage::ImageLumaA8(rebuilt(w, h, run(i.as_raw(), 2)))
+        }
         DynamicImage::ImageRgb8(i) => DynamicImage::ImageRgb8(rebuilt(w, h, run(i.as_raw(), 3))),
         other if other.color().has_alpha() => {
             DynamicImage::ImageRgba8(rebuilt(w, h, run(other.to_rgba8().as_raw(), 4)))
@@ -156,9 +162,15 @@ mod tests {
         let flat = vec![77u8; 20 * 10 * 3];
         assert_eq!(blur_sequential(&flat, 20, 10, 3, 1.5), flat);
         // Left half black, right half white: the middle columns become grey.
-        let edge: Vec<u8> = (0..10 * 20).map(|i| if i % 20 < 10 { 0 } else { 255 }).collect();
+        let edge: Vec<u8> = (0..10 * 20)
+            .map(|i| if i % 20 < 10 { 0 } else { 255 })
+            .collect();
         let out = blur_sequential(&edge, 20, 10, 1, 1.5);
-        assert!(out[9] > 0 && out[9] < 128 && out[10] > 128 && out[10] < 255, "{:?}", &out[..20]);
+        assert!(
+            out[9] > 0 && out[9] < 128 && out[10] > 128 && out[10] < 255,
+            "{:?}",
+            &out[..20]
+        );
         assert_eq!((out[0], out[19]), (0, 255));
     }
 }

@@ -140,22 +140,20 @@ fn jpeg_error(error: jpeg_decoder::Error) -> ProcessError {
 fn decode_jpeg(bytes: &[u8], ops: &[Op], max_pixels: u64) -> Result<DynamicImage, ProcessError> {
     let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
     decoder.read_info().map_err(jpeg_error)?;
-    let info = decoder.info().ok_or_else(|| {
-        ProcessError::Corrupt("no frame header".into())
-    })?;
+    let info = decoder
+        .info()
+        .ok_or_else(|| ProcessError::Corrupt("no frame header".into()))?;
     let (width, height) = (u32::from(info.width), u32::from(info.height));
     check_size(width, height, max_pixels)?;
     if let Some((w, h)) = ops::shrink_target(ops, width, height) {
         // Both fit in u16: they are at most the JPEG's own dimensions.
-        decoder
-            .scale(w as u16, h as u16)
-            .map_err(jpeg_error)?;
+        decoder.scale(w as u16, h as u16).map_err(jpeg_error)?;
     }
     let pixels = decoder.decode().map_err(jpeg_error)?;
     // After `scale`, the frame's size is the reduced one.
-    let info = decoder.info().ok_or_else(|| {
-        ProcessError::Corrupt("no frame header".into())
-    })?;
+    let info = decoder
+        .info()
+        .ok_or_else(|| ProcessError::Corrupt("no frame header".into()))?;
     let (w, h) = (u32::from(info.width), u32::from(info.height));
     let short = || ProcessError::Corrupt("the decoder returned too few pixels".into());
     let image = match info.pixel_format {

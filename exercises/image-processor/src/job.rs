@@ -123,7 +123,8 @@ pub fn list_images(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
             .extension()
             .and_then(|e| e.to_str())
             .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
-        if !hidden && image && entry.file_type()?.is_file() {
+        // `is_file` follows symbolic links: a folder of links to photos counts.
+        if !hidden && image && path.is_file() {
             found.push(path);
         }
     }
@@ -134,7 +135,11 @@ pub fn list_images(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 /// One job per input: `output_dir/<input stem>.<format extension>`. Inputs
 /// whose output would overwrite an input, or the output of an earlier
 /// input, come back as failed outcomes instead.
-pub fn plan(inputs: &[PathBuf], output_dir: &Path, settings: &Settings) -> (Vec<Job>, Vec<Outcome>) {
+pub fn plan(
+    inputs: &[PathBuf],
+    output_dir: &Path,
+    settings: &Settings,
+) -> (Vec<Job>, Vec<Outcome>) {
     // Compare real locations: `./in/a.jpg` and `in/a.jpg` are one file.
     let real = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
     let real_dir = real(output_dir);
@@ -181,7 +186,10 @@ mod tests {
     fn outputs_never_replace_inputs_or_each_other() {
         let dir = std::env::temp_dir().join(format!("plan-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let inputs: Vec<PathBuf> = ["a.jpg", "a.png", "b.png"].iter().map(|n| dir.join(n)).collect();
+        let inputs: Vec<PathBuf> = ["a.jpg", "a.png", "b.png"]
+            .iter()
+            .map(|n| dir.join(n))
+            .collect();
         for input in &inputs {
             std::fs::write(input, b"x").unwrap();
         }
@@ -190,7 +198,10 @@ mod tests {
         let (jobs, refused) = plan(&inputs, &dir, &Settings::default());
         assert_eq!(jobs.len(), 1);
         assert_eq!(jobs[0].output, dir.join("b.jpg"));
-        let kinds: Vec<_> = refused.iter().map(|o| o.result.as_ref().unwrap_err().kind()).collect();
+        let kinds: Vec<_> = refused
+            .iter()
+            .map(|o| o.result.as_ref().unwrap_err().kind())
+            .collect();
         assert_eq!(kinds, ["would-overwrite", "would-overwrite"]);
         // Elsewhere: a.png collides with a.jpg.
         let out = dir.join("out");

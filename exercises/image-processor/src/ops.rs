@@ -355,6 +355,9 @@ mod tests {
             width: 10,
             height: 2,
         };
-        assert!(matches!(apply(image, &[crop]), Err(ProcessError::Operation(_))));
+        assert!(matches!(
+            apply(image, &[crop]),
+            Err(ProcessError::Operation(_))
+        ));
     }
 }

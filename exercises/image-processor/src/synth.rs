@@ -38,7 +38,7 @@ pub fn photo(width: u32, height: u32, seed: u64) -> RgbImage {
             [
                 0.45 + 0.25 * unit(seed, i),
                 4.0 + 10.0 * unit(seed, i + 1),
-                6.28 * unit(seed, i + 2),
+                std::f32::consts::TAU * unit(seed, i + 2),
             ]
         })
         .collect();
@@ -143,7 +143,7 @@ pub fn specs(count: usize, seed: u64, sizes: &[(u32, u32)]) -> Vec<Spec> {
         .map(|i| {
             let pick = mix(seed ^ (i << 8));
             let (width, height) = sizes[(pick % sizes.len() as u64) as usize];
-            let kind = if (pick >> 20) % 5 == 0 {
+            let kind = if (pick >> 20).is_multiple_of(5) {
                 Kind::Png
             } else {
                 Kind::Jpeg

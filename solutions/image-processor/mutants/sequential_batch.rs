@@ -9,12 +9,17 @@ use rayon::prelude::*;
 
 /// Process `jobs` one after another on this thread.
 pub fn sequential(jobs: &[Job], settings: &Settings, progress: Progress<'_>) -> Vec<Outcome> {
-    jobs.iter().map(|job| run(job, settings, progress)).collect()
+    jobs.iter()
+        .map(|job| run(job, settings, progress))
+        .collect()
 }
 
 /// Sequential work, parallel bookkeeping.
 pub fn parallel(jobs: &[Job], settings: &Settings, progress: Progress<'_>) -> Vec<Outcome> {
-    let outcomes: Vec<Outcome> = jobs.iter().map(|job| run(job, settings, progress)).collect();
+    let outcomes: Vec<Outcome> = jobs
+        .iter()
+        .map(|job| run(job, settings, progress))
+        .collect();
     outcomes.into_par_iter().collect()
 }
 

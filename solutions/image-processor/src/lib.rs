@@ -29,7 +29,10 @@
     feature = "mutant-thread-per-image",
     path = "../mutants/thread_per_image.rs"
 )]
-#[cfg_attr(feature = "mutant-aborting-batch", path = "../mutants/aborting_batch.rs")]
+#[cfg_attr(
+    feature = "mutant-aborting-batch",
+    path = "../mutants/aborting_batch.rs"
+)]
 pub mod batch;
 pub mod one;
 #[cfg_attr(feature = "mutant-seamed-tiles", path = "../mutants/seamed_tiles.rs")]

@@ -18,7 +18,10 @@ static NEXT: AtomicU64 = AtomicU64::new(0);
 /// listings and `list_images` skip it) and unique to this call.
 fn temporary_beside(path: &Path) -> io::Result<PathBuf> {
     let name = path.file_name().ok_or_else(|| {
-        io::Error::new(io::ErrorKind::InvalidInput, "the output path has no file name")
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the output path has no file name",
+        )
     })?;
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     let mut temporary = std::ffi::OsString::from(".");

@@ -70,7 +70,12 @@ impl Drop for Scratch {
 fn listing(dir: &Path) -> BTreeSet<String> {
     std::fs::read_dir(dir)
         .expect("the folder exists")
-        .map(|e| e.expect("a readable entry").file_name().to_string_lossy().into_owned())
+        .map(|e| {
+            e.expect("a readable entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect()
 }
 
@@ -113,7 +118,8 @@ fn no_panic<T>(call: &str, f: impl FnOnce() -> T) -> T {
                 .or_else(|| payload.downcast_ref::<&str>().copied())
                 .unwrap_or("a panic")
                 .to_owned();
-            if message.starts_with("not yet implemented") || message.starts_with("not implemented") {
+            if message.starts_with("not yet implemented") || message.starts_with("not implemented")
+            {
                 std::panic::resume_unwind(payload);
             }
             fail(
@@ -153,12 +159,16 @@ fn check_atomic_write(scratch: &Scratch) {
          bytes change under it (with a crash or a full disk in between, the photo stays half \
          written). Write a temporary file in the same folder and rename it over the target"
     });
-    ensure(read(&target).as_deref() == Some(&new[..]), "wrong-output", || {
-        "after write_atomically, the file does not hold exactly the bytes written"
-    });
+    ensure(
+        read(&target).as_deref() == Some(&new[..]),
+        "wrong-output",
+        || "after write_atomically, the file does not hold exactly the bytes written",
+    );
     let names = listing(&dir);
     ensure(names.len() == 1, "leftover-temp", || {
-        format!("after a successful write the folder holds {names:?}: the temporary file must be renamed, not copied")
+        format!(
+            "after a successful write the folder holds {names:?}: the temporary file must be renamed, not copied"
+        )
     });
 
     // 2. A reader polling the file while it is rewritten must always find
@@ -175,7 +185,11 @@ fn check_atomic_write(scratch: &Scratch) {
                 match std::fs::read(&target) {
                     Ok(bytes) if bytes == a || bytes == b => {}
                     Ok(bytes) => {
-                        torn.get_or_insert(format!("{} bytes of a {}-byte image", bytes.len(), b.len()));
+                        torn.get_or_insert(format!(
+                            "{} bytes of a {}-byte image",
+                            bytes.len(),
+                            b.len()
+                        ));
                     }
                     Err(e) => {
                         torn.get_or_insert(format!("no file ({e})"));
@@ -188,7 +202,10 @@ fn check_atomic_write(scratch: &Scratch) {
             let bytes = if i % 2 == 0 { &b } else { &a };
             if let Err(e) = kata::write::write_atomically(&target, bytes) {
                 stop.store(true, Ordering::Relaxed);
-                fail("write-failed", format!("write_atomically failed on rewrite {i}: {e}"));
+                fail(
+                    "write-failed",
+                    format!("write_atomically failed on rewrite {i}: {e}"),
+                );
             }
         }
         stop.store(true, Ordering::Relaxed);
@@ -212,15 +229,20 @@ fn check_atomic_write(scratch: &Scratch) {
     let blocked = dir.join("taken.jpg");
     std::fs::create_dir(&blocked).expect("setting up");
     let result = kata::write::write_atomically(&blocked, b"some bytes");
-    ensure(result.is_err(), "wrong-result", || {
-        "write_atomically over an existing folder reported success"
-    });
+    ensure(
+        result.is_err(),
+        "wrong-result",
+        || "write_atomically over an existing folder reported success",
+    );
     let names = listing(&dir);
     ensure(names.len() == 1, "leftover-temp", || {
         format!(
             "a failed write_atomically left {:?} behind. When any step fails, remove the \
              temporary file before returning the error",
-            names.iter().filter(|n| *n != "taken.jpg").collect::<Vec<_>>()
+            names
+                .iter()
+                .filter(|n| *n != "taken.jpg")
+                .collect::<Vec<_>>()
         )
     });
 }
@@ -245,7 +267,13 @@ fn one_image() {
             (
                 &paths[0],
                 Settings {
-                    ops: vec![Op::Fit { width: 200, height: 200 }, Op::Sharpen { sigma: 1.0 }],
+                    ops: vec![
+                        Op::Fit {
+                            width: 200,
+                            height: 200,
+                        },
+                        Op::Sharpen { sigma: 1.0 },
+                    ],
                     output: OutputFormat::Jpeg { quality: 80 },
                     ..Settings::default()
                 },
@@ -255,7 +283,10 @@ fn one_image() {
                 &paths[1],
                 Settings {
                     ops: vec![
-                        Op::Thumbnail { width: 64, height: 64 },
+                        Op::Thumbnail {
+                            width: 64,
+                            height: 64,
+                        },
                         Op::Grayscale,
                         Op::Rotate { degrees: 90 },
                     ],
@@ -280,22 +311,43 @@ fn one_image() {
             ensure(written.is_some(), "missing-output", || {
                 format!("{call} returned Ok but wrote no {}", job.output.display())
             });
-            ensure(written.as_deref() == Some(&expected[..]), "wrong-output", || {
-                format!(
-                    "{call} wrote {} bytes, but decode → {} → encode as {:?} gives {} bytes. \
+            ensure(
+                written.as_deref() == Some(&expected[..]),
+                "wrong-output",
+                || {
+                    format!(
+                        "{call} wrote {} bytes, but decode → {} → encode as {:?} gives {} bytes. \
                      Use codec::decode with the ops (for shrink-on-load) and the pixel limit, \
                      ops::apply, codec::encode with the output format",
-                    written.as_ref().map_or(0, Vec::len),
-                    settings.ops.iter().map(Op::to_string).collect::<Vec<_>>().join(","),
-                    settings.output,
-                    expected.len()
-                )
-            });
+                        written.as_ref().map_or(0, Vec::len),
+                        settings
+                            .ops
+                            .iter()
+                            .map(Op::to_string)
+                            .collect::<Vec<_>>()
+                            .join(","),
+                        settings.output,
+                        expected.len()
+                    )
+                },
+            );
             let image = codec::decode(&expected, &[], u64::MAX).expect("decodable");
-            let want = (job.output.clone(), image.width(), image.height(), expected.len() as u64);
-            let got = (processed.output.clone(), processed.width, processed.height, processed.bytes);
+            let want = (
+                job.output.clone(),
+                image.width(),
+                image.height(),
+                expected.len() as u64,
+            );
+            let got = (
+                processed.output.clone(),
+                processed.width,
+                processed.height,
+                processed.bytes,
+            );
             ensure(got == want, "wrong-report", || {
-                format!("{call} returned {got:?}; the file written is {want:?} (path, width, height, bytes)")
+                format!(
+                    "{call} returned {got:?}; the file written is {want:?} (path, width, height, bytes)"
+                )
             });
         }
         let missing = Job {
@@ -306,7 +358,11 @@ fn one_image() {
         ensure(
             matches!(result, Err(kata::ProcessError::Read(_))),
             "wrong-error",
-            || format!("process_one on a missing file returned {result:?}; expected ProcessError::Read"),
+            || {
+                format!(
+                    "process_one on a missing file returned {result:?}; expected ProcessError::Read"
+                )
+            },
         );
         let nowhere = Job {
             input: paths[0].clone(),
@@ -316,18 +372,27 @@ fn one_image() {
         ensure(
             matches!(&result, Err(kata::ProcessError::Write { path, .. }) if *path == nowhere.output),
             "wrong-error",
-            || format!("process_one into a missing folder returned {result:?}; expected ProcessError::Write naming the output"),
+            || {
+                format!(
+                    "process_one into a missing folder returned {result:?}; expected ProcessError::Write naming the output"
+                )
+            },
         );
-        note("outputs match decode → ops → encode; replaced, not rewritten; readers never saw a partial file; a failed write left nothing");
+        note(
+            "outputs match decode → ops → encode; replaced, not rewritten; readers never saw a partial file; a failed write left nothing",
+        );
     });
 }
 
 // ---------------------------------------------------------------- batches
 
+/// A batch function: `sequential` or `parallel`.
+type Batch = fn(&[Job], &Settings, Progress<'_>) -> Vec<Outcome>;
+
 /// Runs a batch function with a progress callback that records which
 /// threads called it; returns the outcomes and those threads.
 fn run_batch(
-    batch: fn(&[Job], &Settings, Progress<'_>) -> Vec<Outcome>,
+    batch: Batch,
     jobs: &[Job],
     settings: &Settings,
 ) -> (Vec<Outcome>, Vec<std::thread::ThreadId>) {
@@ -341,7 +406,11 @@ fn run_batch(
 /// reported once per job.
 fn check_complete(call: &str, jobs: &[Job], outcomes: &[Outcome], progress_calls: usize) {
     ensure(outcomes.len() == jobs.len(), "missing-outcomes", || {
-        format!("{call} returned {} outcomes for {} jobs: one per job", outcomes.len(), jobs.len())
+        format!(
+            "{call} returned {} outcomes for {} jobs: one per job",
+            outcomes.len(),
+            jobs.len()
+        )
     });
     for (job, outcome) in jobs.iter().zip(outcomes) {
         ensure(outcome.input == job.input, "wrong-order", || {
@@ -352,11 +421,20 @@ fn check_complete(call: &str, jobs: &[Job], outcomes: &[Outcome], progress_calls
             )
         });
         if let Err(e) = &outcome.result {
-            fail("failed", format!("{call} failed on the good image {}: {e}", job.input.display()));
+            fail(
+                "failed",
+                format!(
+                    "{call} failed on the good image {}: {e}",
+                    job.input.display()
+                ),
+            );
         }
     }
     ensure(progress_calls == jobs.len(), "no-progress", || {
-        format!("{call} called progress.done {progress_calls} times for {} jobs: once per finished job", jobs.len())
+        format!(
+            "{call} called progress.done {progress_calls} times for {} jobs: once per finished job",
+            jobs.len()
+        )
     });
 }
 
@@ -373,7 +451,13 @@ fn one_thread<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 
 fn settings_for_batches() -> Settings {
     Settings {
-        ops: vec![Op::Fit { width: 480, height: 480 }, Op::Sharpen { sigma: 0.8 }],
+        ops: vec![
+            Op::Fit {
+                width: 480,
+                height: 480,
+            },
+            Op::Sharpen { sigma: 0.8 },
+        ],
         output: OutputFormat::Jpeg { quality: 85 },
         ..Settings::default()
     }
@@ -391,19 +475,35 @@ fn sequential_batch() {
         let (jobs, refused) = kata::job::plan(&inputs, &out, &settings);
         assert!(refused.is_empty(), "distinct names");
         let ((outcomes, callers), me) = one_thread(|| {
-            (run_batch(kata::batch::sequential, &jobs, &settings), std::thread::current().id())
+            (
+                run_batch(kata::batch::sequential, &jobs, &settings),
+                std::thread::current().id(),
+            )
         });
         let call = format!("sequential({} jobs)", jobs.len());
         check_complete(&call, &jobs, &outcomes, callers.len());
         ensure(callers.iter().all(|id| *id == me), "not-sequential", || {
-            format!("{call} processed images on other threads: the sequential batch is the baseline the parallel one is measured against, so it runs on the caller's thread")
+            format!(
+                "{call} processed images on other threads: the sequential batch is the baseline the parallel one is measured against, so it runs on the caller's thread"
+            )
         });
         for job in &jobs {
-            ensure(read(&job.output) == Some(expected_bytes(&job.input, &settings)), "wrong-output", || {
-                format!("{call}: {} does not hold what process_one makes of {}", job.output.display(), job.input.display())
-            });
+            ensure(
+                read(&job.output) == Some(expected_bytes(&job.input, &settings)),
+                "wrong-output",
+                || {
+                    format!(
+                        "{call}: {} does not hold what process_one makes of {}",
+                        job.output.display(),
+                        job.input.display()
+                    )
+                },
+            );
         }
-        note(format!("{} images, outputs as process_one makes them, in order", jobs.len()));
+        note(format!(
+            "{} images, outputs as process_one makes them, in order",
+            jobs.len()
+        ));
     });
 }
 
@@ -421,8 +521,9 @@ fn parallel_batch() {
 
         let seq_out = scratch.sub("sequential");
         let (seq_jobs, _) = kata::job::plan(&inputs, &seq_out, &settings);
-        let ((seq, _), seq_usage) =
-            cpu::measure(|| one_thread(|| run_batch(kata::batch::sequential, &seq_jobs, &settings)));
+        let ((seq, _), seq_usage) = cpu::measure(|| {
+            one_thread(|| run_batch(kata::batch::sequential, &seq_jobs, &settings))
+        });
         assert_eq!(seq.len(), seq_jobs.len(), "step 2 passes before step 3");
 
         let par_out = scratch.sub("parallel");
@@ -436,13 +537,17 @@ fn parallel_batch() {
         let call = format!("parallel({} jobs)", jobs.len());
         check_complete(&call, &jobs, &outcomes, callers.len());
         for (a, b) in seq_jobs.iter().zip(&jobs) {
-            ensure(read(&a.output) == read(&b.output), "different-output", || {
-                format!(
-                    "{call}: {} differs from the sequential batch's output for the same image. \
+            ensure(
+                read(&a.output) == read(&b.output),
+                "different-output",
+                || {
+                    format!(
+                        "{call}: {} differs from the sequential batch's output for the same image. \
                      Parallel processing must not change a single byte",
-                    b.output.display()
-                )
-            });
+                        b.output.display()
+                    )
+                },
+            );
         }
         let cores = usage.cores_used();
         let speedup = seq_usage.wall.as_secs_f64() / usage.wall.as_secs_f64();
@@ -501,12 +606,22 @@ fn differing_rows(a: &[u8], b: &[u8], row_len: usize) -> Vec<usize> {
         .collect()
 }
 
-fn compare_blurs(pixels: &[u8], width: usize, height: usize, channels: usize, sigma: f32) -> Vec<u8> {
+fn compare_blurs(
+    pixels: &[u8],
+    width: usize,
+    height: usize,
+    channels: usize,
+    sigma: f32,
+) -> Vec<u8> {
     let expected = kata::blur::blur_sequential(pixels, width, height, channels, sigma);
     let got = kata::tiles::blur_parallel(pixels, width, height, channels, sigma);
     let call = format!("blur_parallel({width}×{height}, {channels} channel(s), sigma {sigma})");
     ensure(got.len() == expected.len(), "wrong-size", || {
-        format!("{call} returned {} bytes, expected {}", got.len(), expected.len())
+        format!(
+            "{call} returned {} bytes, expected {}",
+            got.len(),
+            expected.len()
+        )
     });
     let rows = differing_rows(&expected, &got, width * channels);
     if !rows.is_empty() {
@@ -592,7 +707,11 @@ fn bomb_png(width: u32, height: u32) -> Vec<u8> {
     ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
     let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
     chunk(&mut out, b"IHDR", &ihdr);
-    chunk(&mut out, b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+    chunk(
+        &mut out,
+        b"IDAT",
+        &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+    );
     chunk(&mut out, b"IEND", &[]);
     out
 }
@@ -602,7 +721,11 @@ fn crc32(bytes: &[u8]) -> u32 {
     for &b in bytes {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -620,17 +743,36 @@ fn bad_folder(dir: &Path) -> Vec<(&'static str, Option<&'static str>)> {
         ("empty.jpg", Vec::new(), Some("truncated")),
         ("good-a.jpg", good_jpeg.clone(), None),
         ("good-b.png", good_png.clone(), None),
-        ("notes.jpg", b"shopping list: milk, eggs".to_vec(), Some("unsupported")),
-        ("short-jpeg.jpg", good_jpeg[..good_jpeg.len() * 2 / 5].to_vec(), Some("truncated")),
-        ("short-png.png", good_png[..good_png.len() / 2].to_vec(), Some("truncated")),
-        ("anim.gif", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;".to_vec(), Some("unsupported")),
+        (
+            "notes.jpg",
+            b"shopping list: milk, eggs".to_vec(),
+            Some("unsupported"),
+        ),
+        (
+            "short-jpeg.jpg",
+            good_jpeg[..good_jpeg.len() * 2 / 5].to_vec(),
+            Some("truncated"),
+        ),
+        (
+            "short-png.png",
+            good_png[..good_png.len() / 2].to_vec(),
+            Some("truncated"),
+        ),
+        (
+            "anim.gif",
+            b"GIF89a\x01\x00\x01\x00\x00\x00\x00;".to_vec(),
+            Some("unsupported"),
+        ),
     ];
     let mut files = files;
     files.sort_by(|a, b| a.0.cmp(b.0));
     for (name, bytes, _) in &files {
         std::fs::write(dir.join(name), bytes).expect("writing a test file");
     }
-    files.into_iter().map(|(name, _, kind)| (name, kind)).collect()
+    files
+        .into_iter()
+        .map(|(name, _, kind)| (name, kind))
+        .collect()
 }
 
 fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
@@ -655,28 +797,48 @@ fn bad_files() {
         let before = snapshot(&in_dir);
         let inputs = kata::job::list_images(&in_dir).expect("listing the folder");
         let settings = Settings {
-            ops: vec![Op::Fit { width: 256, height: 256 }],
+            ops: vec![Op::Fit {
+                width: 256,
+                height: 256,
+            }],
             ..Settings::default()
         };
-        let batches: [(&str, fn(&[Job], &Settings, Progress<'_>) -> Vec<Outcome>); 2] =
-            [("sequential", kata::batch::sequential), ("parallel", kata::batch::parallel)];
+        let batches: [(&str, Batch); 2] = [
+            ("sequential", kata::batch::sequential),
+            ("parallel", kata::batch::parallel),
+        ];
         for (name, batch) in batches {
             let out = scratch.sub(name);
             let (jobs, refused) = kata::job::plan(&inputs, &out, &settings);
             assert!(refused.is_empty(), "distinct names");
-            let call = format!("{name}(a folder with {} bad files of {})", expected.iter().filter(|e| e.1.is_some()).count(), jobs.len());
+            let call = format!(
+                "{name}(a folder with {} bad files of {})",
+                expected.iter().filter(|e| e.1.is_some()).count(),
+                jobs.len()
+            );
             let outcomes = no_panic(&call, || batch(&jobs, &settings, Progress::none()));
             let got: Vec<(String, Option<&str>)> = outcomes
                 .iter()
                 .map(|o| {
-                    let file = o.input.file_name().unwrap_or_default().to_string_lossy().into_owned();
+                    let file = o
+                        .input
+                        .file_name()
+                        .unwrap_or_default()
+                        .to_string_lossy()
+                        .into_owned();
                     (file, o.result.as_ref().err().map(|e| e.kind()))
                 })
                 .collect();
-            let wanted: Vec<(String, Option<&str>)> =
-                expected.iter().map(|(n, k)| ((*n).to_owned(), *k)).collect();
+            let wanted: Vec<(String, Option<&str>)> = expected
+                .iter()
+                .map(|(n, k)| ((*n).to_owned(), *k))
+                .collect();
             ensure(got.len() == wanted.len(), "aborted-batch", || {
-                let lost: Vec<_> = wanted.iter().filter(|w| !got.iter().any(|g| g.0 == w.0)).map(|w| w.0.clone()).collect();
+                let lost: Vec<_> = wanted
+                    .iter()
+                    .filter(|w| !got.iter().any(|g| g.0 == w.0))
+                    .map(|w| w.0.clone())
+                    .collect();
                 format!(
                     "{call} returned {} outcomes for {} jobs; never reported: {lost:?}. A bad \
                      file is one failed Outcome; the batch goes on with the rest",
@@ -685,30 +847,67 @@ fn bad_files() {
                 )
             });
             for (g, w) in got.iter().zip(&wanted) {
-                ensure(g.0 == w.0, "wrong-order", || format!("{call}: outcome for {} where {} was expected", g.0, w.0));
+                ensure(g.0 == w.0, "wrong-order", || {
+                    format!("{call}: outcome for {} where {} was expected", g.0, w.0)
+                });
                 ensure(g.1 == w.1, "wrong-reason", || {
-                    let error = outcomes.iter().find(|o| o.input.ends_with(&g.0)).and_then(|o| o.result.as_ref().err()).map(|e| e.to_string());
-                    format!("{call}: {} came back as {:?} ({error:?}); expected {:?}. Pass the ProcessError through unchanged", g.0, g.1.unwrap_or("ok"), w.1.unwrap_or("ok"))
+                    let error = outcomes
+                        .iter()
+                        .find(|o| o.input.ends_with(&g.0))
+                        .and_then(|o| o.result.as_ref().err())
+                        .map(|e| e.to_string());
+                    format!(
+                        "{call}: {} came back as {:?} ({error:?}); expected {:?}. Pass the ProcessError through unchanged",
+                        g.0,
+                        g.1.unwrap_or("ok"),
+                        w.1.unwrap_or("ok")
+                    )
                 });
             }
             let written = listing(&out);
-            let wanted_out: BTreeSet<String> = ["good-a.jpg", "good-b.jpg"].map(String::from).into();
+            let wanted_out: BTreeSet<String> =
+                ["good-a.jpg", "good-b.jpg"].map(String::from).into();
             ensure(written == wanted_out, "leftover", || {
-                format!("{call}: the output folder holds {written:?}; expected exactly {wanted_out:?}: a failed file leaves nothing, not even a temporary file")
+                format!(
+                    "{call}: the output folder holds {written:?}; expected exactly {wanted_out:?}: a failed file leaves nothing, not even a temporary file"
+                )
             });
         }
         // Into the input folder itself: the plan refuses the jobs whose
         // output would be their own input (every .jpg); the rest run, and
         // no input changes.
         let (jobs, refused) = kata::job::plan(&inputs, &in_dir, &settings);
-        let jpegs = inputs.iter().filter(|p| p.extension().is_some_and(|e| e == "jpg")).count();
+        let jpegs = inputs
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "jpg"))
+            .count();
         ensure(refused.len() == jpegs, "overwrote-input", || {
-            format!("plan into the input folder refused {:?}", refused.iter().map(|o| &o.input).collect::<Vec<_>>())
+            format!(
+                "plan into the input folder refused {:?}",
+                refused.iter().map(|o| &o.input).collect::<Vec<_>>()
+            )
         });
-        let outcomes = no_panic("parallel(into the input folder)", || kata::batch::parallel(&jobs, &settings, Progress::none()));
-        ensure(outcomes.len() == jobs.len(), "aborted-batch", || format!("parallel(into the input folder) returned {} outcomes for {} jobs", outcomes.len(), jobs.len()));
-        let after: Vec<_> = snapshot(&in_dir).into_iter().filter(|(n, _)| n != "good-b.jpg" && n != "bomb.jpg" && n != "short-png.jpg").collect();
-        ensure(after == before, "input-changed", || "processing a folder into itself changed or left files among the inputs");
-        note("every bad file reported with its reason (too large, corrupt, truncated, unsupported); the good ones processed; nothing left behind; inputs untouched");
+        let outcomes = no_panic("parallel(into the input folder)", || {
+            kata::batch::parallel(&jobs, &settings, Progress::none())
+        });
+        ensure(outcomes.len() == jobs.len(), "aborted-batch", || {
+            format!(
+                "parallel(into the input folder) returned {} outcomes for {} jobs",
+                outcomes.len(),
+                jobs.len()
+            )
+        });
+        let after: Vec<_> = snapshot(&in_dir)
+            .into_iter()
+            .filter(|(n, _)| n != "good-b.jpg" && n != "bomb.jpg" && n != "short-png.jpg")
+            .collect();
+        ensure(
+            after == before,
+            "input-changed",
+            || "processing a folder into itself changed or left files among the inputs",
+        );
+        note(
+            "every bad file reported with its reason (too large, corrupt, truncated, unsupported); the good ones processed; nothing left behind; inputs untouched",
+        );
     });
 }
