@@ -301,3 +301,54 @@ pub fn dimensions(bytes: &[u8]) -> Result<(u32, u32), ProcessError> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webp_is_read_like_the_others() {
+        let photo = DynamicImage::ImageRgb8(crate::synth::photo(120, 80, 3));
+        let mut webp = Vec::new();
+        photo
+            .write_with_encoder(image::codecs::webp::WebPEncoder::new_lossless(&mut webp))
+            .expect("encoding to memory");
+        assert_eq!(sniff(&webp).unwrap(), Format::WebP);
+        assert_eq!(dimensions(&webp).unwrap(), (120, 80));
+        let decoded = decode(&webp, &[], DEFAULT_MAX_PIXELS).unwrap();
+        // Lossless: the very same pixels.
+        assert_eq!(decoded.to_rgb8(), photo.to_rgb8());
+        let error = decode(&webp, &[], 100).unwrap_err();
+        assert_eq!(error.kind(), "too-large");
+    }
+
+    #[test]
+    fn jpegs_shrink_on_load_but_never_below_the_target() {
+        let photo = DynamicImage::ImageRgb8(crate::synth::photo(1600, 1200, 4));
+        let jpeg = encode(&photo, OutputFormat::Jpeg { quality: 90 }).unwrap();
+        let fit = |w, h| {
+            [Op::Fit {
+                width: w,
+                height: h,
+            }]
+        };
+        // 1/4 scale (400×300) still covers a 300×300 box; 1/8 would not.
+        let small = decode(&jpeg, &fit(300, 300), DEFAULT_MAX_PIXELS).unwrap();
+        assert_eq!((small.width(), small.height()), (400, 300));
+        let full = decode(&jpeg, &fit(1600, 1600), DEFAULT_MAX_PIXELS).unwrap();
+        assert_eq!((full.width(), full.height()), (1600, 1200));
+    }
+
+    #[test]
+    fn formats_it_cannot_read_are_named() {
+        for (bytes, name) in [
+            (&b"GIF89a\x01\x00"[..], "GIF"),
+            (b"BM\x00\x00\x00\x00", "BMP"),
+            (b"\x00\x00\x00\x1cftypheic\x00\x00", "HEIF"),
+            (b"hello", "not a JPEG, PNG or WebP"),
+        ] {
+            let error = sniff(bytes).unwrap_err().to_string();
+            assert!(error.contains(name), "{error}");
+        }
+    }
+}
