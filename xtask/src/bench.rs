@@ -15,7 +15,7 @@ use std::process::Command;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The example to measure: `concepts` or `crawler`.
+    /// The example to measure: `concepts`, `crawler` or `image-processor`.
     pub example: String,
     /// concepts: also measure the Python comparisons (needs python3). The
     /// crawler bench always tries its Python comparison.
@@ -25,6 +25,11 @@ pub struct Args {
     /// the `alloc` crate's API docs from the toolchain's rust-docs).
     #[arg(long)]
     pub docs: Option<std::path::PathBuf>,
+    /// image-processor: the folder of photos to thumbnail, searched at any
+    /// depth for JPEGs and PNGs of 2 to 20 megapixels (default:
+    /// /usr/share/wallpapers, from the package plasma-workspace-wallpapers).
+    #[arg(long)]
+    pub photos: Option<std::path::PathBuf>,
 }
 
 /// The part of `concepts --json` the tables need.
@@ -56,7 +61,10 @@ pub fn run(args: &Args) -> Result<()> {
     match args.example.as_str() {
         "concepts" => {}
         "crawler" => return crate::bench_crawler::run(args),
-        other => bail!("there is no benchmark for `{other}` yet; available: concepts, crawler"),
+        "image-processor" => return crate::bench_image::run(args),
+        other => bail!(
+            "there is no benchmark for `{other}` yet; available: concepts, crawler, image-processor"
+        ),
     }
     let project = Project::load()?;
     eprintln!("building {} (release)…", args.example);

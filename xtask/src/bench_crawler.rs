@@ -539,7 +539,9 @@ fn saved_html(dir: &Path) -> BTreeSet<String> {
         .collect()
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
+/// Every file under `dir`, at any depth (the image bench gathers photos
+/// with it too).
+pub(crate) fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut todo = vec![dir.to_path_buf()];
     while let Some(dir) = todo.pop() {

@@ -9,6 +9,7 @@
 //! cargo xtask run EXERCISE [--mine]     run the example program on the reference or on your code
 //! cargo xtask bench concepts [--python] measure the lessons (release) into book/src/measured/
 //! cargo xtask bench crawler             the crawler's strategies, Python and wget (release)
+//! cargo xtask bench image-processor     thumbnailing photos: ours, Pillow, libvips, ImageMagick
 //! ```
 //!
 //! The alias lives in `.cargo/config.toml`. Everything is plain Rust and
@@ -17,6 +18,7 @@
 
 mod bench;
 mod bench_crawler;
+mod bench_image;
 #[cfg(test)]
 mod book;
 mod grade;

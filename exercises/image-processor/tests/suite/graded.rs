@@ -30,6 +30,11 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
+// Counts live heap bytes, so a failure can say how much memory a strategy
+// held at once (what the program held, not what the allocator cached).
+#[global_allocator]
+static ALLOC: harness::alloc::Counting = harness::alloc::Counting;
+
 /// The watchdog's limit for one step. The reference needs a few seconds
 /// for the slowest step in a debug build on two cores.
 const LIMIT: Duration = Duration::from_secs(120);
@@ -512,7 +517,10 @@ fn parallel_batch() {
     step(LIMIT, || {
         let scratch = Scratch::new("parallel");
         let sizes = [(1600, 1200), (1200, 1600), (2048, 1152), (1280, 960)];
-        let specs = synth::specs(24, 7, &sizes);
+        // More images than cores plus slack, or a thread per image would
+        // look like a pool.
+        let count = 24.max(2 * cpu::available_cores() + 8);
+        let specs = synth::specs(count, 7, &sizes);
         let inputs = synth::write_set(&scratch.sub("in"), &specs).expect("writing test images");
         let settings = settings_for_batches();
         // Start rayon's global pool now, so its threads count as already
@@ -521,9 +529,11 @@ fn parallel_batch() {
 
         let seq_out = scratch.sub("sequential");
         let (seq_jobs, _) = kata::job::plan(&inputs, &seq_out, &settings);
+        harness::alloc::reset_peak();
         let ((seq, _), seq_usage) = cpu::measure(|| {
             one_thread(|| run_batch(kata::batch::sequential, &seq_jobs, &settings))
         });
+        let seq_heap = harness::alloc::peak_live_bytes();
         assert_eq!(seq.len(), seq_jobs.len(), "step 2 passes before step 3");
 
         let par_out = scratch.sub("parallel");
@@ -534,6 +544,7 @@ fn parallel_batch() {
             cpu::measure(|| run_batch(kata::batch::parallel, &jobs, &settings))
         });
         let most_threads = sampler.stop();
+        let heap = harness::alloc::peak_live_bytes();
         let call = format!("parallel({} jobs)", jobs.len());
         check_complete(&call, &jobs, &outcomes, callers.len());
         for (a, b) in seq_jobs.iter().zip(&jobs) {
@@ -554,7 +565,16 @@ fn parallel_batch() {
         let available = cpu::available_cores();
         let extra_threads = most_threads.saturating_sub(before);
         let distinct: std::collections::HashSet<_> = callers.iter().collect();
-        let peak_text = peak.map_or("unknown".to_owned(), |p| format!("{:.0} MB", mb(p)));
+        let peak_text = match (heap, seq_heap) {
+            (Some(heap), Some(seq_heap)) => format!(
+                "{:.0} MB of heap at once (the sequential batch: {:.0} MB)",
+                mb(heap),
+                mb(seq_heap)
+            ),
+            _ => peak.map_or("unknown".to_owned(), |p| {
+                format!("{:.0} MB resident", mb(p))
+            }),
+        };
         if needs_two_cores("cores used by the parallel batch") {
             ensure(cores >= 0.8 * available as f64, "not-parallel", || {
                 format!(
@@ -569,7 +589,7 @@ fn parallel_batch() {
         ensure(extra_threads <= available + 2, "oversubscribed", || {
             format!(
                 "{call} had {extra_threads} threads of its own alive at once for {available} \
-                 cores, and a peak of {peak_text} resident: every image was being decoded at the \
+                 cores, and held {peak_text}: every image was being decoded at the \
                  same time. More threads than cores add switching, not speed ({speedup:.2}× the \
                  sequential speed here), and each holds a whole photo: on a folder of 1000 that \
                  is 1000 photos in memory. Use rayon's pool, one thread per core"
@@ -586,7 +606,7 @@ fn parallel_batch() {
         }
         note(format!(
             "{} images: {cores:.2} cores busy of {available}, {speedup:.2}× the sequential speed \
-             ({:.0} ms → {:.0} ms), {extra_threads} extra threads at most, peak {peak_text}; outputs identical",
+             ({:.0} ms → {:.0} ms), {extra_threads} extra threads at most, {peak_text}; outputs identical",
             jobs.len(),
             seq_usage.wall.as_secs_f64() * 1e3,
             usage.wall.as_secs_f64() * 1e3
