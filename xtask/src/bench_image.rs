@@ -14,7 +14,7 @@
 //!
 //! The photos: by default the wallpapers of the Debian/Ubuntu package
 //! `plasma-workspace-wallpapers` in `/usr/share/wallpapers` (photographs and
-//! renders, JPEG and PNG, 2560×1600 to 5120×2880), or any folder given with
+//! renders, JPEG and PNG; those of 2 to 20 megapixels are used), or any folder given with
 //! `--photos DIR`; images of 2 to 20 megapixels are taken from it, at any
 //! depth. Without such a folder, `image-processor generate` makes synthetic
 //! ones, and the page says so.

@@ -19,7 +19,8 @@ Run it:
 What it does, per file: every .jpg, .jpeg, .png and .webp directly in the
 input folder (not in subfolders) becomes OUTPUT/<stem>.jpg, scaled down with
 its aspect ratio kept to fit within the --resize box (never scaled up),
-JPEG quality --quality. The same contract as `image-processor`.
+JPEG quality --quality: the same folder-in, folder-out contract as `image-processor`
+(it does not turn photos upright by their EXIF orientation, which ours does).
 
 Output: `--json` prints one object on stdout,
 `{"images", "processed", "failed", "wall_s", "jobs", "failures"}`, where
@@ -175,6 +176,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.input} is not a folder", file=sys.stderr)
         return 2
     os.makedirs(args.output, exist_ok=True)
+    # <stem>.jpg in the input folder itself would replace the original
+    # JPEGs with their thumbnails: refuse, as the Rust tool does per file.
+    if os.path.samefile(args.input, args.output):
+        print("error: --output must not be the --input folder", file=sys.stderr)
+        return 2
     began = time.perf_counter()
     sources = images_in(args.input)
     tasks = [(source, args.output, args.resize, args.quality) for source in sources]

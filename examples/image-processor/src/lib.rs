@@ -302,8 +302,11 @@ pub fn demo_photos(dir: &Path, count: usize, seed: u64, quiet: bool) -> Result<V
     let specs = kata::synth::specs(count, seed, kata::synth::PHOTO_SIZES);
     let stamp = dir.join(".complete");
     let expected = format!("{count} {seed} {}\n", specs.len());
-    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(expected.as_str()) {
-        return Ok(specs.iter().map(|s| dir.join(&s.name)).collect());
+    let paths: Vec<PathBuf> = specs.iter().map(|s| dir.join(&s.name)).collect();
+    let complete = std::fs::read_to_string(&stamp).ok().as_deref() == Some(expected.as_str())
+        && paths.iter().all(|p| p.is_file());
+    if complete {
+        return Ok(paths);
     }
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;

@@ -64,6 +64,13 @@ pub const DEFAULT_MAX_PIXELS: u64 = 100_000_000;
 /// What the first bytes say the file is.
 pub fn sniff(bytes: &[u8]) -> Result<Format, ProcessError> {
     let starts = |magic: &[u8]| bytes.starts_with(magic);
+    // A file cut inside its own signature is short, not foreign.
+    let cut_short = |magic: &[u8]| bytes.len() < magic.len() && magic.starts_with(bytes);
+    if !bytes.is_empty() && (cut_short(&[0xFF, 0xD8, 0xFF]) || cut_short(b"\x89PNG\r\n\x1a\n")) {
+        return Err(ProcessError::Truncated(
+            "the file ends inside its signature".into(),
+        ));
+    }
     if starts(&[0xFF, 0xD8, 0xFF]) {
         return Ok(Format::Jpeg);
     }
@@ -145,9 +152,27 @@ fn decode_jpeg(bytes: &[u8], ops: &[Op], max_pixels: u64) -> Result<DynamicImage
         .ok_or_else(|| ProcessError::Corrupt("no frame header".into()))?;
     let (width, height) = (u32::from(info.width), u32::from(info.height));
     check_size(width, height, max_pixels)?;
-    if let Some((w, h)) = ops::shrink_target(ops, width, height) {
-        // Both fit in u16: they are at most the JPEG's own dimensions.
-        decoder.scale(w as u16, h as u16).map_err(jpeg_error)?;
+    // The EXIF segment comes before the frame header, so it is known by
+    // now. A photo stored sideways is turned upright *after* decoding, so
+    // the target applies to the turned size: work it out upright, then
+    // swap it back to the stored axes.
+    let orientation = exif_orientation(decoder.exif_data());
+    let sideways = orientation.is_some_and(|o| {
+        use image::metadata::Orientation::*;
+        matches!(o, Rotate90 | Rotate270 | Rotate90FlipH | Rotate270FlipH)
+    });
+    let upright = if sideways {
+        (height, width)
+    } else {
+        (width, height)
+    };
+    if let Some((w, h)) = ops::shrink_target(ops, upright.0, upright.1) {
+        let (w, h) = if sideways { (h, w) } else { (w, h) };
+        // A thumbnail box bigger than the photo asks for more than its
+        // size (the decoder then decodes at full size); u16 is the most a
+        // JPEG can have anyway.
+        let side = |n: u32| n.min(u32::from(u16::MAX)) as u16;
+        decoder.scale(side(w), side(h)).map_err(jpeg_error)?;
     }
     let pixels = decoder.decode().map_err(jpeg_error)?;
     // After `scale`, the frame's size is the reduced one.
@@ -163,7 +188,8 @@ fn decode_jpeg(bytes: &[u8], ops: &[Op], max_pixels: u64) -> Result<DynamicImage
         jpeg_decoder::PixelFormat::L16 => {
             let wide = pixels
                 .chunks_exact(2)
-                .map(|b| u16::from_be_bytes([b[0], b[1]]))
+                // The decoder hands 16-bit samples back in native byte order.
+                .map(|b| u16::from_ne_bytes([b[0], b[1]]))
                 .collect();
             DynamicImage::ImageLuma16(ImageBuffer::from_raw(w, h, wide).ok_or_else(short)?)
         }
@@ -171,19 +197,20 @@ fn decode_jpeg(bytes: &[u8], ops: &[Op], max_pixels: u64) -> Result<DynamicImage
             DynamicImage::ImageRgb8(ImageBuffer::from_raw(w, h, pixels).ok_or_else(short)?)
         }
         jpeg_decoder::PixelFormat::CMYK32 => {
-            // The decoder hands back CMYK already inverted the Adobe way
-            // (255 = no ink): multiply each channel by K.
+            // The decoder hands back the amount of ink (255 = full); the
+            // light left is what neither the colour's ink nor the black
+            // absorbs: (255 − C)(255 − K) / 255.
             let rgb = pixels
                 .chunks_exact(4)
                 .flat_map(|p| {
-                    let k = u16::from(p[3]);
-                    [0, 1, 2].map(|c| ((u16::from(p[c]) * k + 127) / 255) as u8)
+                    let white = 255 - u16::from(p[3]);
+                    [0, 1, 2].map(|c| (((255 - u16::from(p[c])) * white + 127) / 255) as u8)
                 })
                 .collect();
             DynamicImage::ImageRgb8(ImageBuffer::from_raw(w, h, rgb).ok_or_else(short)?)
         }
     };
-    Ok(match exif_orientation(decoder.exif_data()) {
+    Ok(match orientation {
         Some(orientation) => {
             let mut image = image;
             image.apply_orientation(orientation);
@@ -268,7 +295,9 @@ pub fn encode(image: &DynamicImage, format: OutputFormat) -> Result<Vec<u8>, Pro
         OutputFormat::Jpeg { quality } => {
             // JPEG has no alpha channel and only 8-bit samples.
             let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality);
-            if image.color().has_color() {
+            if image.color().has_alpha() {
+                DynamicImage::ImageRgb8(over_white(image)).write_with_encoder(encoder)
+            } else if image.color().has_color() {
                 DynamicImage::ImageRgb8(image.to_rgb8()).write_with_encoder(encoder)
             } else {
                 DynamicImage::ImageLuma8(image.to_luma8()).write_with_encoder(encoder)
@@ -280,6 +309,23 @@ pub fn encode(image: &DynamicImage, format: OutputFormat) -> Result<Vec<u8>, Pro
     };
     result.map_err(|e| ProcessError::Encode(e.to_string()))?;
     Ok(out)
+}
+
+/// Flatten a transparent image onto white: dropping the alpha channel
+/// instead would show whatever colour the transparent pixels happen to
+/// hold, usually black.
+fn over_white(image: &DynamicImage) -> image::RgbImage {
+    let rgba = image.to_rgba8();
+    let (w, h) = rgba.dimensions();
+    let pixels = rgba
+        .as_raw()
+        .chunks_exact(4)
+        .flat_map(|p| {
+            let alpha = u16::from(p[3]);
+            [0, 1, 2].map(|c| ((u16::from(p[c]) * alpha + 255 * (255 - alpha) + 127) / 255) as u8)
+        })
+        .collect();
+    ImageBuffer::from_raw(w, h, pixels).expect("same size")
 }
 
 /// Width and height from a JPEG, PNG or WebP header, without decoding.
@@ -337,6 +383,25 @@ mod tests {
         assert_eq!((small.width(), small.height()), (400, 300));
         let full = decode(&jpeg, &fit(1600, 1600), DEFAULT_MAX_PIXELS).unwrap();
         assert_eq!((full.width(), full.height()), (1600, 1200));
+    }
+
+    #[test]
+    fn transparency_becomes_white_in_a_jpeg() {
+        // Transparent black: dropping alpha would make it black.
+        let clear = DynamicImage::ImageRgba8(image::RgbaImage::new(16, 16));
+        let jpeg = encode(&clear, OutputFormat::Jpeg { quality: 90 }).unwrap();
+        let back = decode(&jpeg, &[], DEFAULT_MAX_PIXELS).unwrap().to_rgb8();
+        assert!(
+            back.pixels().all(|p| p.0.iter().all(|&c| c > 245)),
+            "{:?}",
+            back.get_pixel(0, 0)
+        );
+    }
+
+    #[test]
+    fn a_file_cut_inside_its_signature_is_truncated() {
+        assert_eq!(sniff(&[0xFF, 0xD8]).unwrap_err().kind(), "truncated");
+        assert_eq!(sniff(b"\x89PN").unwrap_err().kind(), "truncated");
     }
 
     #[test]

@@ -12,7 +12,7 @@
 use crate::codec::{DEFAULT_MAX_PIXELS, OutputFormat};
 use crate::error::ProcessError;
 use crate::ops::Op;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// How every image of a batch is processed.
@@ -132,6 +132,24 @@ pub fn list_images(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(found)
 }
 
+/// What identifies a file whatever its name: (device, inode) on Unix.
+#[cfg(unix)]
+type FileId = (u64, u64);
+#[cfg(not(unix))]
+type FileId = PathBuf;
+
+#[cfg(unix)]
+fn file_id(path: &Path) -> Option<FileId> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_id(path: &Path) -> Option<FileId> {
+    std::fs::canonicalize(path).ok()
+}
+
 /// One job per input: `output_dir/<input stem>.<format extension>`. Inputs
 /// whose output would overwrite an input, or the output of an earlier
 /// input, come back as failed outcomes instead.
@@ -144,6 +162,10 @@ pub fn plan(
     let real = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
     let real_dir = real(output_dir);
     let input_set: HashMap<PathBuf, &PathBuf> = inputs.iter().map(|p| (real(p), p)).collect();
+    // Names are not enough on a case-insensitive file system (macOS,
+    // Windows): `IMG_1.JPG` planned as `IMG_1.jpg` is the same file. Where
+    // the output already exists, compare what the names point at.
+    let input_files: HashSet<FileId> = inputs.iter().filter_map(|p| file_id(p)).collect();
     let mut claimed: HashMap<PathBuf, &PathBuf> = HashMap::new();
     let (mut jobs, mut refused) = (Vec::new(), Vec::new());
     for input in inputs {
@@ -153,7 +175,9 @@ pub fn plan(
         name.push(settings.output.extension());
         let output = output_dir.join(&name);
         let real_output = real_dir.join(&name);
-        let refusal = if input_set.contains_key(&real_output) {
+        let is_input = input_set.contains_key(&real_output)
+            || file_id(&output).is_some_and(|id| input_files.contains(&id));
+        let refusal = if is_input {
             Some(ProcessError::WouldOverwrite(output.clone()))
         } else if let Some(other) = claimed.get(&real_output) {
             Some(ProcessError::Collision {

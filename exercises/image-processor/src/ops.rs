@@ -280,6 +280,13 @@ fn apply_one(image: DynamicImage, op: &Op) -> Result<DynamicImage, ProcessError>
             height: bh,
         } => {
             let (w, h) = cover(width, height, bw, bh);
+            // Covering a big box can mean enlarging a small image a lot:
+            // refuse what no decoder would have been allowed to make.
+            if u64::from(w) * u64::from(h) > crate::codec::DEFAULT_MAX_PIXELS {
+                return Err(ProcessError::Operation(format!(
+                    "{op} would enlarge the {width}×{height} image to {w}×{h}"
+                )));
+            }
             let scaled = resize(image, w, h);
             scaled.crop_imm((w - bw) / 2, (h - bh) / 2, bw, bh)
         }

@@ -42,6 +42,7 @@ pub mod tiles;
     path = "../mutants/non_atomic_write.rs"
 )]
 #[cfg_attr(feature = "mutant-leftover-temp", path = "../mutants/leftover_temp.rs")]
+#[cfg_attr(feature = "mutant-shared-temp", path = "../mutants/shared_temp.rs")]
 pub mod write;
 
 #[path = "../../../exercises/image-processor/src/blur.rs"]

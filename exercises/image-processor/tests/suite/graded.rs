@@ -28,7 +28,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 // Counts live heap bytes, so a failure can say how much memory a strategy
 // held at once (what the program held, not what the allocator cached).
@@ -203,6 +203,18 @@ fn check_atomic_write(scratch: &Scratch) {
             }
             (torn, reads)
         });
+        // A second reader only opens the file, as fast as it can: a gap
+        // of microseconds between deleting the old file and renaming the
+        // new one shows up here.
+        let opener = s.spawn(|| {
+            let mut missing = None;
+            while !stop.load(Ordering::Relaxed) {
+                if let Err(e) = std::fs::File::open(&target) {
+                    missing.get_or_insert(format!("no file ({e})"));
+                }
+            }
+            missing
+        });
         for i in 0..24 {
             let bytes = if i % 2 == 0 { &b } else { &a };
             if let Err(e) = kata::write::write_atomically(&target, bytes) {
@@ -214,7 +226,8 @@ fn check_atomic_write(scratch: &Scratch) {
             }
         }
         stop.store(true, Ordering::Relaxed);
-        reader.join().expect("the reader thread")
+        let (torn, reads) = reader.join().expect("the reader thread");
+        (torn.or(opener.join().expect("the opener thread")), reads)
     });
     if let Some(what) = torn {
         fail(
@@ -249,6 +262,52 @@ fn check_atomic_write(scratch: &Scratch) {
                 .filter(|n| *n != "taken.jpg")
                 .collect::<Vec<_>>()
         )
+    });
+
+    // 4. Threads writing different files into one folder at the same
+    //    moment, as a parallel batch does: each temporary file must be its
+    //    own, or one thread's bytes end up under another's name.
+    let dir = scratch.sub("together");
+    const WRITERS: usize = 8;
+    let barrier = std::sync::Barrier::new(WRITERS);
+    let errors: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..WRITERS)
+            .map(|t| {
+                let (dir, barrier) = (&dir, &barrier);
+                s.spawn(move || {
+                    let target = dir.join(format!("photo-{t}.jpg"));
+                    for round in 0..20u8 {
+                        let bytes = vec![t as u8 * 20 + round; 64 << 10];
+                        barrier.wait();
+                        if let Err(e) = kata::write::write_atomically(&target, &bytes) {
+                            return Some(format!("writing {}: {e}", target.display()));
+                        }
+                        if read(&target).as_deref() != Some(&bytes[..]) {
+                            return Some(format!(
+                                "{} holds another thread's bytes",
+                                target.display()
+                            ));
+                        }
+                    }
+                    None
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .filter_map(|h| h.join().expect("a writer thread"))
+            .collect()
+    });
+    ensure(errors.is_empty(), "shared-temp", || {
+        format!(
+            "{WRITERS} threads writing their own files into one folder at once: {}. Give every \
+             call its own temporary name (the process id and an atomic counter)",
+            errors[0]
+        )
+    });
+    let names = listing(&dir);
+    ensure(names.len() == WRITERS, "leftover-temp", || {
+        format!("after {WRITERS} threads wrote into one folder it holds {names:?}")
     });
 }
 
@@ -355,6 +414,27 @@ fn one_image() {
                 )
             });
         }
+        let strict = Settings {
+            max_pixels: 1000,
+            ..Settings::default()
+        };
+        let result = kata::one::process_one(
+            &Job {
+                input: paths[0].clone(),
+                output: out.join("too-big.jpg"),
+            },
+            &strict,
+        );
+        ensure(
+            matches!(result, Err(kata::ProcessError::TooLarge { .. })),
+            "ignored-limit",
+            || {
+                format!(
+                    "process_one with a limit of 1000 pixels on a 640×480 photo returned \
+                     {result:?}: pass settings.max_pixels to codec::decode"
+                )
+            },
+        );
         let missing = Job {
             input: inputs.join("no-such-photo.jpg"),
             output: out.join("never.jpg"),
@@ -396,15 +476,53 @@ type Batch = fn(&[Job], &Settings, Progress<'_>) -> Vec<Outcome>;
 
 /// Runs a batch function with a progress callback that records which
 /// threads called it; returns the outcomes and those threads.
-fn run_batch(
-    batch: Batch,
-    jobs: &[Job],
-    settings: &Settings,
-) -> (Vec<Outcome>, Vec<std::thread::ThreadId>) {
+fn run_batch(batch: Batch, jobs: &[Job], settings: &Settings) -> Ran {
     let callers = Mutex::new(Vec::new());
-    let record = |_: &Outcome| callers.lock().unwrap().push(std::thread::current().id());
+    let start = Instant::now();
+    let record = |_: &Outcome| {
+        callers
+            .lock()
+            .unwrap()
+            .push((std::thread::current().id(), start.elapsed()))
+    };
     let outcomes = batch(jobs, settings, Progress::new(&record));
-    (outcomes, callers.into_inner().unwrap())
+    let wall = start.elapsed();
+    let calls = callers.into_inner().unwrap();
+    Ran {
+        outcomes,
+        callers: calls.iter().map(|c| c.0).collect(),
+        first_progress: calls.iter().map(|c| c.1).min(),
+        wall,
+    }
+}
+
+/// What [`run_batch`] saw.
+struct Ran {
+    outcomes: Vec<Outcome>,
+    /// The thread of every progress call.
+    callers: Vec<std::thread::ThreadId>,
+    /// When the first progress call came, from the start of the batch.
+    first_progress: Option<Duration>,
+    wall: Duration,
+}
+
+/// Progress must be reported as images finish, not all at the end: a
+/// progress bar that jumps from 0 to 100% tells the user nothing.
+fn check_progress_is_live(call: &str, ran: &Ran) {
+    let Some(first) = ran.first_progress else {
+        return;
+    };
+    ensure(
+        first.as_secs_f64() < 0.6 * ran.wall.as_secs_f64(),
+        "late-progress",
+        || {
+            format!(
+                "{call} made its first progress call {:.0} ms into a {:.0} ms batch: call              progress.done as each image finishes, not after collecting them all",
+                first.as_secs_f64() * 1e3,
+                ran.wall.as_secs_f64() * 1e3
+            )
+        },
+    );
 }
 
 /// Every job has its outcome, in job order, each Ok, with progress
@@ -443,14 +561,14 @@ fn check_complete(call: &str, jobs: &[Job], outcomes: &[Outcome], progress_calls
     });
 }
 
-/// Runs `f` inside a rayon pool of one thread: what a sequential baseline
-/// must be. (The JPEG decoder hands work to whatever rayon pool it runs in;
-/// inside this one, that is the same single thread.)
-fn one_thread<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+/// Runs `f` inside a rayon pool of `threads` threads. One thread is what a
+/// sequential baseline must be: the JPEG decoder hands work to whatever
+/// rayon pool it runs in, and inside this one that is the same thread.
+fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
     rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
+        .num_threads(threads)
         .build()
-        .expect("a one-thread pool")
+        .expect("a thread pool")
         .install(f)
 }
 
@@ -479,19 +597,26 @@ fn sequential_batch() {
         let settings = settings_for_batches();
         let (jobs, refused) = kata::job::plan(&inputs, &out, &settings);
         assert!(refused.is_empty(), "distinct names");
-        let ((outcomes, callers), me) = one_thread(|| {
+        // In a pool of two threads, a par_iter would show: some images
+        // would be finished by the other thread.
+        let (ran, me) = in_pool(2, || {
             (
                 run_batch(kata::batch::sequential, &jobs, &settings),
                 std::thread::current().id(),
             )
         });
         let call = format!("sequential({} jobs)", jobs.len());
-        check_complete(&call, &jobs, &outcomes, callers.len());
-        ensure(callers.iter().all(|id| *id == me), "not-sequential", || {
-            format!(
-                "{call} processed images on other threads: the sequential batch is the baseline the parallel one is measured against, so it runs on the caller's thread"
-            )
-        });
+        check_complete(&call, &jobs, &ran.outcomes, ran.callers.len());
+        check_progress_is_live(&call, &ran);
+        ensure(
+            ran.callers.iter().all(|id| *id == me),
+            "not-sequential",
+            || {
+                format!(
+                    "{call} processed images on other threads: the sequential batch is the baseline the parallel one is measured against, so it runs on the caller's thread"
+                )
+            },
+        );
         for job in &jobs {
             ensure(
                 read(&job.output) == Some(expected_bytes(&job.input, &settings)),
@@ -530,23 +655,50 @@ fn parallel_batch() {
         let seq_out = scratch.sub("sequential");
         let (seq_jobs, _) = kata::job::plan(&inputs, &seq_out, &settings);
         harness::alloc::reset_peak();
-        let ((seq, _), seq_usage) = cpu::measure(|| {
-            one_thread(|| run_batch(kata::batch::sequential, &seq_jobs, &settings))
+        let (seq, seq_usage) = cpu::measure(|| {
+            in_pool(1, || {
+                run_batch(kata::batch::sequential, &seq_jobs, &settings)
+            })
         });
         let seq_heap = harness::alloc::peak_live_bytes();
-        assert_eq!(seq.len(), seq_jobs.len(), "step 2 passes before step 3");
+        assert_eq!(
+            seq.outcomes.len(),
+            seq_jobs.len(),
+            "step 2 passes before step 3"
+        );
 
-        let par_out = scratch.sub("parallel");
-        let (jobs, _) = kata::job::plan(&inputs, &par_out, &settings);
-        let before = memory::thread_count().unwrap_or(0);
-        let sampler = memory::ThreadSampler::start(Duration::from_millis(1));
-        let (((outcomes, callers), usage), peak) = memory::measure_peak(|| {
-            cpu::measure(|| run_batch(kata::batch::parallel, &jobs, &settings))
-        });
-        let most_threads = sampler.stop();
-        let heap = harness::alloc::peak_live_bytes();
+        let available = cpu::available_cores();
+        let attempt = |round: usize| {
+            let out = scratch.sub(&format!("parallel-{round}"));
+            let (jobs, _) = kata::job::plan(&inputs, &out, &settings);
+            let before = memory::thread_count().unwrap_or(0);
+            let sampler = memory::ThreadSampler::start(Duration::from_millis(1));
+            harness::alloc::reset_peak();
+            let ((ran, usage), peak) = memory::measure_peak(|| {
+                cpu::measure(|| run_batch(kata::batch::parallel, &jobs, &settings))
+            });
+            let extra_threads = sampler.stop().saturating_sub(before);
+            let heap = harness::alloc::peak_live_bytes();
+            (jobs, ran, usage, peak, extra_threads, heap)
+        };
+        let good_enough = |usage: &cpu::Usage| {
+            usage.cores_used() >= 0.8 * available as f64
+                && seq_usage.wall.as_secs_f64() / usage.wall.as_secs_f64() >= 1.3
+        };
+        let mut measured = attempt(1);
+        if available >= 2 && !good_enough(&measured.2) {
+            // Once more before judging: on a shared machine another
+            // program can take a core for a while. A batch that really
+            // runs on one core fails both times.
+            let again = attempt(2);
+            if again.2.cores_used() > measured.2.cores_used() {
+                measured = again;
+            }
+        }
+        let (jobs, ran, usage, peak, extra_threads, heap) = measured;
         let call = format!("parallel({} jobs)", jobs.len());
-        check_complete(&call, &jobs, &outcomes, callers.len());
+        check_complete(&call, &jobs, &ran.outcomes, ran.callers.len());
+        check_progress_is_live(&call, &ran);
         for (a, b) in seq_jobs.iter().zip(&jobs) {
             ensure(
                 read(&a.output) == read(&b.output),
@@ -562,9 +714,7 @@ fn parallel_batch() {
         }
         let cores = usage.cores_used();
         let speedup = seq_usage.wall.as_secs_f64() / usage.wall.as_secs_f64();
-        let available = cpu::available_cores();
-        let extra_threads = most_threads.saturating_sub(before);
-        let distinct: std::collections::HashSet<_> = callers.iter().collect();
+        let distinct: std::collections::HashSet<_> = ran.callers.iter().collect();
         let peak_text = match (heap, seq_heap) {
             (Some(heap), Some(seq_heap)) => format!(
                 "{:.0} MB of heap at once (the sequential batch: {:.0} MB)",
@@ -645,7 +795,10 @@ fn compare_blurs(
     });
     let rows = differing_rows(&expected, &got, width * channels);
     if !rows.is_empty() {
-        let seams = rows.len() * 5 < height;
+        // Seams: the rows at the image's own top and bottom edge are right
+        // (clamped as in the sequential blur), and some in the middle are
+        // not, where bands met.
+        let seams = height > 2 && !rows.contains(&0) && !rows.contains(&(height - 1));
         fail(
             if seams { "seams" } else { "different-output" },
             if seams {
@@ -684,17 +837,28 @@ fn huge_image() {
         }
         // Timed apart from the comparison, each on its own.
         let (_, seq) = cpu::measure(|| kata::blur::blur_sequential(pixels, width, height, 3, 3.0));
-        let (_, usage) = cpu::measure(|| kata::tiles::blur_parallel(pixels, width, height, 3, 3.0));
+        let blur = || cpu::measure(|| kata::tiles::blur_parallel(pixels, width, height, 3, 3.0)).1;
+        let mut usage = blur();
+        let available = cpu::available_cores();
+        // Rows are handed out in pieces, and the two passes each end with
+        // a tail where one thread finishes its last rows alone: a lower bar
+        // than for the batch, still far above one core.
+        let bar = 0.7 * available as f64;
+        if available >= 2 && usage.cores_used() < bar {
+            // Once more before judging, as for the batch.
+            let again = blur();
+            if again.cores_used() > usage.cores_used() {
+                usage = again;
+            }
+        }
         let parallel_wall = usage.wall;
         let cores = usage.cores_used();
-        let available = cpu::available_cores();
         if needs_two_cores("cores used by blur_parallel") {
-            ensure(cores >= 0.8 * available as f64, "not-parallel", || {
+            ensure(cores >= bar, "not-parallel", || {
                 format!(
                     "blur_parallel on a {width}×{height} image kept {cores:.2} cores busy of \
-                     {available} (at least {:.2} expected). Hand the output rows to rayon: \
-                     par_chunks_mut(row_len) for both passes",
-                    0.8 * available as f64
+                     {available} (at least {bar:.2} expected). Hand the output rows to rayon: \
+                     par_chunks_mut(row_len) for both passes"
                 )
             });
         }
