@@ -224,6 +224,23 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 
 /// Write through a temporary file and a rename: the book never sees half a
 /// page.
+/// The opening of a chart: the `<svg>` element, a white background and a
+/// centred title at height `title_y`.
+pub(crate) fn svg_start(w: f64, h: f64, title: &str, title_y: f64) -> String {
+    let mut svg = String::new();
+    let _ = writeln!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#
+    );
+    let _ = writeln!(svg, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
+    let _ = writeln!(
+        svg,
+        r#"<text x="{}" y="{title_y}" text-anchor="middle" font-size="14">{title}</text>"#,
+        w / 2.0
+    );
+    svg
+}
+
 pub(crate) fn write_atomically(path: &Path, text: &str) -> Result<()> {
     let name = path
         .file_name()

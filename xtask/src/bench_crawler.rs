@@ -577,17 +577,7 @@ fn chart(sweep: &[(usize, Outcome, Outcome)]) -> String {
         left + ((limit as f64).ln() - min_l) / (max_l - min_l).max(1e-9) * (w - left - right)
     };
     let y = |v: f64| h - bottom - v.min(max_y) / max_y * (h - bottom - top);
-    let mut svg = String::new();
-    let _ = writeln!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#
-    );
-    let _ = writeln!(svg, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
-    let _ = writeln!(
-        svg,
-        r#"<text x="{}" y="18" text-anchor="middle" font-size="14">pages/s at 20 ms per request</text>"#,
-        w / 2.0
-    );
+    let mut svg = crate::bench::svg_start(w, h, "pages/s at 20 ms per request", 18.0);
     let _ = writeln!(
         svg,
         r#"<line x1="{left}" y1="{}" x2="{}" y2="{}" stroke="black"/>"#,

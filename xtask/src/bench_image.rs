@@ -1200,16 +1200,11 @@ fn chart(rows: &[Row], images: usize) -> String {
         .filter_map(rate)
         .fold(0.0f64, f64::max)
         .max(1e-9);
-    let mut svg = String::new();
-    let _ = writeln!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#
-    );
-    let _ = writeln!(svg, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
-    let _ = writeln!(
-        svg,
-        r#"<text x="{}" y="22" text-anchor="middle" font-size="14">thumbnails per second ({BOX}×{BOX}, JPEG q{QUALITY}): longer is faster</text>"#,
-        w / 2.0
+    let mut svg = crate::bench::svg_start(
+        w,
+        h,
+        &format!("thumbnails per second ({BOX}×{BOX}, JPEG q{QUALITY}): longer is faster"),
+        22.0,
     );
     let _ = writeln!(
         svg,
