@@ -385,6 +385,39 @@ mod tests {
         assert_eq!((full.width(), full.height()), (1600, 1200));
     }
 
+    /// `jpeg` with an EXIF segment saying "rotate 90° clockwise to view"
+    /// (orientation 6), as a phone held upright writes it.
+    fn with_orientation_6(jpeg: &[u8]) -> Vec<u8> {
+        let tiff: &[u8] = b"MM\0\x2a\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0\x06\0\0\0\0\0\0";
+        let mut app1 = b"Exif\0\0".to_vec();
+        app1.extend_from_slice(tiff);
+        let mut out = jpeg[..2].to_vec();
+        out.extend_from_slice(&[0xFF, 0xE1]);
+        out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
+        out.extend_from_slice(&app1);
+        out.extend_from_slice(&jpeg[2..]);
+        out
+    }
+
+    #[test]
+    fn a_sideways_photo_is_turned_upright_and_shrunk_for_its_upright_box() {
+        let stored = DynamicImage::ImageRgb8(crate::synth::photo(800, 400, 5));
+        let jpeg = encode(&stored, OutputFormat::Jpeg { quality: 90 }).unwrap();
+        let jpeg = with_orientation_6(&jpeg);
+        let upright = decode(&jpeg, &[], DEFAULT_MAX_PIXELS).unwrap();
+        assert_eq!((upright.width(), upright.height()), (400, 800));
+        // Upright 400×800 into 100×400 is 100×200: the decoder must keep
+        // 200×100 of the stored axes (1/4), not shrink to 1/8 as the
+        // stored shape alone would suggest.
+        let ops = [Op::Fit {
+            width: 100,
+            height: 400,
+        }];
+        let image =
+            crate::ops::apply(decode(&jpeg, &ops, DEFAULT_MAX_PIXELS).unwrap(), &ops).unwrap();
+        assert_eq!((image.width(), image.height()), (100, 200));
+    }
+
     #[test]
     fn transparency_becomes_white_in_a_jpeg() {
         // Transparent black: dropping alpha would make it black.
