@@ -336,8 +336,16 @@ fn grade_mutants(project: &Project, exercises: &[&Exercise], args: &Args) -> Res
         for mutant in &exercise.mutants {
             let step = exercise.step(&mutant.step)?;
             let cores = harness::cpu::available_cores();
-            if cores < mutant.min_cores {
-                let report = MutantReport::not_checkable(exercise, mutant, cores);
+            let unseeable = if cores < mutant.min_cores {
+                Some(format!(
+                    "needs {} cores to show; this machine has {cores}",
+                    mutant.min_cores
+                ))
+            } else {
+                mutant.needs.as_deref().and_then(machine_lacks)
+            };
+            if let Some(reason) = unseeable {
+                let report = MutantReport::not_checkable(exercise, mutant, reason);
                 if !args.json {
                     report::print_mutant(&report);
                 }
@@ -367,6 +375,27 @@ fn grade_mutants(project: &Project, exercises: &[&Exercise], args: &Args) -> Res
         report::print_mutant_summary(&reports);
     }
     Ok(reports.iter().all(|r| r.caught || !r.checkable))
+}
+
+/// Why this machine cannot show a mistake that needs `need`, or `None` if
+/// it can. Known needs: `file-systems-apart` (the system temp dir and
+/// `/dev/shm` are different file systems, so a rename between them fails).
+fn machine_lacks(need: &str) -> Option<String> {
+    match need {
+        "file-systems-apart" => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::MetadataExt;
+                let dev = |p: &Path| std::fs::metadata(p).map(|m| m.dev()).ok();
+                let (shm, tmp) = (dev(Path::new("/dev/shm")), dev(&std::env::temp_dir()));
+                if shm.is_some() && shm != tmp {
+                    return None;
+                }
+            }
+            Some("needs /dev/shm on another file system than the temp dir".into())
+        }
+        other => Some(format!("needs `{other}`, which the grader does not know")),
+    }
 }
 
 /// Remember the learner's latest results, so `hint` can pick the first step
@@ -411,4 +440,16 @@ fn rel(project: &Project, path: &Path) -> String {
         .unwrap_or(path)
         .display()
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn unknown_needs_are_never_met() {
+        assert!(
+            super::machine_lacks("a-unicorn")
+                .unwrap()
+                .contains("a-unicorn")
+        );
+    }
 }

@@ -86,6 +86,9 @@ pub struct Mutant {
     pub about: String,
     /// Fewest cores on which the mistake can be seen at all.
     pub min_cores: usize,
+    /// A property of the machine without which the mistake cannot show
+    /// (see `grade::machine_lacks`).
+    pub needs: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -97,6 +100,8 @@ struct MutantMeta {
     about: String,
     #[serde(default = "one")]
     min_cores: usize,
+    #[serde(default)]
+    needs: Option<String>,
 }
 
 fn one() -> usize {
@@ -297,6 +302,7 @@ fn find_mutants(solution: &Package, steps: &[Step]) -> Result<Vec<Mutant>> {
             diagnosis: meta.diagnosis.clone(),
             about: meta.about.clone(),
             min_cores: meta.min_cores,
+            needs: meta.needs.clone(),
         });
     }
     Ok(mutants)

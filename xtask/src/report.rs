@@ -105,12 +105,8 @@ impl MutantReport {
         }
     }
 
-    /// A mutant whose mistake cannot show on a machine with `cores` cores.
-    pub fn not_checkable(exercise: &Exercise, mutant: &Mutant, cores: usize) -> Self {
-        let reason = format!(
-            "needs {} cores to show; this machine has {cores}",
-            mutant.min_cores
-        );
+    /// A mutant whose mistake cannot show on this machine, and why.
+    pub fn not_checkable(exercise: &Exercise, mutant: &Mutant, reason: String) -> Self {
         MutantReport {
             checkable: false,
             ..MutantReport::new(exercise, mutant, Outcome::Skipped { reason })
@@ -292,6 +288,7 @@ mod tests {
             diagnosis: "busy-wait".into(),
             about: String::new(),
             min_cores: 4096,
+            needs: None,
         };
         let failed = |diagnosis: &str| Outcome::Failed {
             diagnosis: diagnosis.into(),
@@ -301,7 +298,7 @@ mod tests {
         assert!(!MutantReport::new(&exercise, &mutant, failed("timeout")).caught);
         let passed = Outcome::Passed { notes: vec![] };
         assert!(!MutantReport::new(&exercise, &mutant, passed).caught);
-        let skipped = MutantReport::not_checkable(&exercise, &mutant, 1);
+        let skipped = MutantReport::not_checkable(&exercise, &mutant, "needs 4096 cores".into());
         assert!(!skipped.caught && !skipped.checkable);
         assert!(skipped.outcome.detail().contains("needs 4096 cores"));
     }

@@ -43,6 +43,10 @@ pub mod tiles;
 )]
 #[cfg_attr(feature = "mutant-leftover-temp", path = "../mutants/leftover_temp.rs")]
 #[cfg_attr(feature = "mutant-shared-temp", path = "../mutants/shared_temp.rs")]
+#[cfg_attr(
+    feature = "mutant-temp-elsewhere",
+    path = "../mutants/temp_elsewhere.rs"
+)]
 pub mod write;
 
 #[path = "../../../exercises/image-processor/src/blur.rs"]

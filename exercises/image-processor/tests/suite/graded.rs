@@ -45,8 +45,30 @@ struct Scratch(PathBuf);
 
 impl Scratch {
     fn new(name: &str) -> Scratch {
+        Scratch::under(&std::env::temp_dir(), name)
+    }
+
+    /// A scratch folder on a different file system from the temp dir
+    /// where the machine has one (`/dev/shm`, in memory, on Linux). A
+    /// writer that puts its temporary file in the temp dir, as
+    /// `tempfile::NamedTempFile::new()` does, then cannot rename it into
+    /// place, exactly as on a machine whose photos are on another disk.
+    fn elsewhere(name: &str) -> Scratch {
+        let shm = Path::new("/dev/shm");
+        let apart = same_device(shm, &std::env::temp_dir()) == Some(false);
+        if apart && std::fs::create_dir_all(shm.join("image-processor-probe")).is_ok() {
+            let _ = std::fs::remove_dir(shm.join("image-processor-probe"));
+            return Scratch::under(shm, name);
+        }
+        // One file system only (macOS, some containers): a temporary file
+        // in the temp dir renames fine here, and cannot be caught. The
+        // mutant that does it is marked `needs = "file-systems-apart"`.
+        Scratch::new(name)
+    }
+
+    fn under(base: &Path, name: &str) -> Scratch {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
+        let dir = base.join(format!(
             "image-processor-grade-{}-{}-{name}",
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
@@ -70,6 +92,25 @@ impl Drop for Scratch {
         }
     }
 }
+
+/// Are `a` and `b` on the same file system? `None` where it cannot tell.
+fn same_device(a: &Path, b: &Path) -> Option<bool> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some(std::fs::metadata(a).ok()?.dev() == std::fs::metadata(b).ok()?.dev())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (a, b);
+        None
+    }
+}
+
+/// Why a write can fail in these checks, for the learner.
+const WRITE_FAILED: &str = "If the temporary file is not in the target's own folder (the \
+     system temp dir, say), the rename crosses file systems and fails with 'cross-device \
+     link': create it beside the target";
 
 /// The names in `dir`, hidden ones included.
 fn listing(dir: &Path) -> BTreeSet<String> {
@@ -154,7 +195,10 @@ fn check_atomic_write(scratch: &Scratch) {
     if let Err(e) = kata::write::write_atomically(&target, &new) {
         fail(
             "write-failed",
-            format!("write_atomically({}) failed: {e}", target.display()),
+            format!(
+                "write_atomically({}) failed: {e}. {WRITE_FAILED}",
+                target.display()
+            ),
         );
     }
     let mut seen = Vec::new();
@@ -221,7 +265,7 @@ fn check_atomic_write(scratch: &Scratch) {
                 stop.store(true, Ordering::Relaxed);
                 fail(
                     "write-failed",
-                    format!("write_atomically failed on rewrite {i}: {e}"),
+                    format!("write_atomically failed on rewrite {i}: {e}. {WRITE_FAILED}"),
                 );
             }
         }
@@ -275,21 +319,44 @@ fn check_atomic_write(scratch: &Scratch) {
             .map(|t| {
                 let (dir, barrier) = (&dir, &barrier);
                 s.spawn(move || {
-                    let target = dir.join(format!("photo-{t}.jpg"));
+                    // Half write their own file; the other half all write
+                    // the same one, as two runs into one folder would: a
+                    // temporary name derived from the target alone is then
+                    // shared too.
+                    let shared = t >= WRITERS / 2;
+                    let target = if shared {
+                        dir.join("shared.jpg")
+                    } else {
+                        dir.join(format!("photo-{t}.jpg"))
+                    };
+                    let mut first_error = None;
+                    // Every round to the end, even after an error: the
+                    // others wait for this thread at the barrier.
                     for round in 0..20u8 {
                         let bytes = vec![t as u8 * 20 + round; 64 << 10];
                         barrier.wait();
-                        if let Err(e) = kata::write::write_atomically(&target, &bytes) {
-                            return Some(format!("writing {}: {e}", target.display()));
-                        }
-                        if read(&target).as_deref() != Some(&bytes[..]) {
-                            return Some(format!(
-                                "{} holds another thread's bytes",
-                                target.display()
-                            ));
-                        }
+                        // The shared file may hold any one writer's bytes,
+                        // but all of them: one value, the full length.
+                        let whole = |got: &[u8]| {
+                            if shared {
+                                got.len() == bytes.len() && got.iter().all(|&b| b == got[0])
+                            } else {
+                                got == &bytes[..]
+                            }
+                        };
+                        let error = match kata::write::write_atomically(&target, &bytes) {
+                            Err(e) => Some(format!("writing {}: {e}", target.display())),
+                            Ok(()) if !read(&target).is_some_and(|got| whole(&got)) => {
+                                Some(format!(
+                                    "{} holds a mix of what several threads wrote",
+                                    target.display()
+                                ))
+                            }
+                            Ok(()) => None,
+                        };
+                        first_error = first_error.or(error);
                     }
-                    None
+                    first_error
                 })
             })
             .collect();
@@ -300,13 +367,14 @@ fn check_atomic_write(scratch: &Scratch) {
     });
     ensure(errors.is_empty(), "shared-temp", || {
         format!(
-            "{WRITERS} threads writing their own files into one folder at once: {}. Give every \
-             call its own temporary name (the process id and an atomic counter)",
+            "{WRITERS} threads writing into one folder at once, some to the same file: {}. Give \
+             every call its own temporary name (the process id and an atomic counter), created \
+             with File::create_new so that an existing file is never reused",
             errors[0]
         )
     });
     let names = listing(&dir);
-    ensure(names.len() == WRITERS, "leftover-temp", || {
+    ensure(names.len() == WRITERS / 2 + 1, "leftover-temp", || {
         format!("after {WRITERS} threads wrote into one folder it holds {names:?}")
     });
 }
@@ -314,7 +382,7 @@ fn check_atomic_write(scratch: &Scratch) {
 #[test]
 fn one_image() {
     step(LIMIT, || {
-        let scratch = Scratch::new("one");
+        let scratch = Scratch::elsewhere("one");
         // The writer first: process_one is built on it.
         check_atomic_write(&scratch);
         let inputs = scratch.sub("in");
@@ -530,7 +598,7 @@ fn check_progress_is_live(call: &str, ran: &Ran) {
 fn check_complete(call: &str, jobs: &[Job], outcomes: &[Outcome], progress_calls: usize) {
     ensure(outcomes.len() == jobs.len(), "missing-outcomes", || {
         format!(
-            "{call} returned {} outcomes for {} jobs: one per job",
+            "{call} returned {} outcome(s) for {} jobs: one per job",
             outcomes.len(),
             jobs.len()
         )
@@ -725,6 +793,17 @@ fn parallel_batch() {
                 format!("{:.0} MB resident", mb(p))
             }),
         };
+        // Threads first: how many there were is a structural fact, true
+        // however busy the machine is, while cores used is a measurement.
+        ensure(extra_threads <= available + 2, "oversubscribed", || {
+            format!(
+                "{call} had {extra_threads} threads of its own alive at once for {available} \
+                 cores, and held {peak_text}: every image was being decoded at the \
+                 same time. More threads than cores add switching, not speed ({speedup:.2}× the \
+                 sequential speed here), and each holds a whole photo: on a folder of 1000 that \
+                 is 1000 photos in memory. Use rayon's pool, one thread per core"
+            )
+        });
         if needs_two_cores("cores used by the parallel batch") {
             ensure(cores >= 0.8 * available as f64, "not-parallel", || {
                 format!(
@@ -736,15 +815,6 @@ fn parallel_batch() {
                 )
             });
         }
-        ensure(extra_threads <= available + 2, "oversubscribed", || {
-            format!(
-                "{call} had {extra_threads} threads of its own alive at once for {available} \
-                 cores, and held {peak_text}: every image was being decoded at the \
-                 same time. More threads than cores add switching, not speed ({speedup:.2}× the \
-                 sequential speed here), and each holds a whole photo: on a folder of 1000 that \
-                 is 1000 photos in memory. Use rayon's pool, one thread per core"
-            )
-        });
         if needs_two_cores("parallel speed-up") {
             ensure(speedup >= 1.3, "no-speedup", || {
                 format!(
@@ -1024,7 +1094,7 @@ fn bad_files() {
                     .map(|w| w.0.clone())
                     .collect();
                 format!(
-                    "{call} returned {} outcomes for {} jobs; never reported: {lost:?}. A bad \
+                    "{call} returned {} outcome(s) for {} jobs; never reported: {lost:?}. A bad \
                      file is one failed Outcome; the batch goes on with the rest",
                     got.len(),
                     wanted.len()
@@ -1076,7 +1146,7 @@ fn bad_files() {
         });
         ensure(outcomes.len() == jobs.len(), "aborted-batch", || {
             format!(
-                "parallel(into the input folder) returned {} outcomes for {} jobs",
+                "parallel(into the input folder) returned {} outcome(s) for {} jobs",
                 outcomes.len(),
                 jobs.len()
             )
