@@ -308,7 +308,42 @@ fn check_atomic_write(scratch: &Scratch) {
         )
     });
 
-    // 4. Threads writing different files into one folder at the same
+    // 4. Files of the user's that sit beside the output under the names a
+    //    temporary file is often given must survive the write untouched
+    //    (and must not make it fail): a temporary name is unique per call.
+    let dir = scratch.sub("beside");
+    let target = dir.join("bait.jpg");
+    let baits = [
+        "bait.tmp",
+        "bait.jpg.tmp",
+        ".bait.jpg.tmp",
+        ".bait.tmp",
+        "bait.jpg~",
+        "bait.jpg.part",
+    ];
+    for bait in baits {
+        std::fs::write(dir.join(bait), b"the user's own file").expect("setting up");
+    }
+    let result = kata::write::write_atomically(&target, b"the new photo");
+    let touched: Vec<&str> = baits
+        .into_iter()
+        .filter(|b| read(&dir.join(b)).as_deref() != Some(&b"the user's own file"[..]))
+        .collect();
+    ensure(result.is_ok() && touched.is_empty(), "shared-temp", || {
+        format!(
+            "write_atomically({}) with files of the user's beside it: {}. A temporary name \
+             derived from the target alone is shared by every write of that target and may \
+             already be someone's file: make it unique per call (the process id and an atomic \
+             counter) and create it with File::create_new",
+            target.display(),
+            match &result {
+                Err(e) => format!("failed ({e})"),
+                Ok(()) => format!("replaced or removed {touched:?}"),
+            }
+        )
+    });
+
+    // 5. Threads writing different files into one folder at the same
     //    moment, as a parallel batch does: each temporary file must be its
     //    own, or one thread's bytes end up under another's name.
     let dir = scratch.sub("together");
@@ -333,7 +368,9 @@ fn check_atomic_write(scratch: &Scratch) {
                     // Every round to the end, even after an error: the
                     // others wait for this thread at the barrier.
                     for round in 0..20u8 {
-                        let bytes = vec![t as u8 * 20 + round; 64 << 10];
+                        // 2 MiB: long enough to write that threads leaving
+                        // the barrier together really overlap, even in memory.
+                        let bytes = vec![t as u8 * 20 + round; 2 << 20];
                         barrier.wait();
                         // The shared file may hold any one writer's bytes,
                         // but all of them: one value, the full length.
