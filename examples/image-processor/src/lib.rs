@@ -309,22 +309,29 @@ pub fn demo_photos(dir: &Path, count: usize, seed: u64, quiet: bool) -> Result<V
         return Ok(paths);
     }
     let _ = std::fs::remove_dir_all(dir);
+    let paths = write_photos(dir, &specs, quiet)?;
+    // Written last: a folder without it is regenerated next time.
+    std::fs::write(&stamp, expected)?;
+    Ok(paths)
+}
+
+/// Write the generated images of `specs` into `dir` (created if missing),
+/// each atomically, with a progress bar unless `quiet`; their paths in
+/// order. Generating is itself a CPU-bound batch: the same `par_iter`.
+pub fn write_photos(dir: &Path, specs: &[kata::synth::Spec], quiet: bool) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let bar = progress_bar(count, "generating", quiet);
-    // Generating is itself a CPU-bound batch: the same par_iter.
+    let bar = progress_bar(specs.len(), "generating", quiet);
     let paths = specs
         .par_iter()
         .map(|spec| {
             let path = dir.join(&spec.name);
-            std::fs::write(&path, kata::synth::encode(spec))
+            kata::write::write_atomically(&path, &kata::synth::encode(spec))
                 .with_context(|| format!("writing {}", path.display()))?;
             bar.inc(1);
             Ok(path)
         })
         .collect::<Result<Vec<PathBuf>>>()?;
     bar.finish_and_clear();
-    // Written last: a folder without it is regenerated next time.
-    std::fs::write(&stamp, expected)?;
     Ok(paths)
 }
 

@@ -12,7 +12,7 @@
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use image_processor::kata::{self, OutputFormat, Settings};
-use image_processor::{Strategy, demo_photos, progress_bar, run, summary, table};
+use image_processor::{Strategy, demo_photos, progress_bar, run, summary, table, write_photos};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -179,19 +179,7 @@ fn main() -> ExitCode {
 
 fn generate(args: &GenerateArgs) -> Result<ExitCode> {
     let specs = kata::synth::specs(args.count, args.seed, kata::synth::PHOTO_SIZES);
-    let bar = progress_bar(args.count, "generating", false);
-    std::fs::create_dir_all(&args.output)
-        .with_context(|| format!("creating {}", args.output.display()))?;
-    use rayon::prelude::*;
-    specs.par_iter().try_for_each(|spec| -> Result<()> {
-        let path = args.output.join(&spec.name);
-        // Atomically, like every output of this tool.
-        kata::write::write_atomically(&path, &kata::synth::encode(spec))
-            .with_context(|| format!("writing {}", path.display()))?;
-        bar.inc(1);
-        Ok(())
-    })?;
-    bar.finish_and_clear();
+    write_photos(&args.output, &specs, false)?;
     println!(
         "{} images written to {}",
         specs.len(),
