@@ -45,6 +45,137 @@ fn rusage(who: libc::c_int) -> Duration {
     to_duration(usage.ru_utime) + to_duration(usage.ru_stime)
 }
 
+/// CPU time this thread alone has used so far.
+#[cfg(unix)]
+pub fn thread_cpu_time() -> Duration {
+    let mut now = std::mem::MaybeUninit::<libc::timespec>::zeroed();
+    // SAFETY: `now` is a valid, writable timespec; the thread CPU clock always
+    // exists on the platforms libc supports.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, now.as_mut_ptr()) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+    // SAFETY: clock_gettime returned 0, so the struct is initialised.
+    let now = unsafe { now.assume_init() };
+    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
+}
+
+/// How often the threads of this process (living and ended) have gone to
+/// sleep and been woken again: the kernel's count of *voluntary* context
+/// switches. A thread blocked on a Condvar, a channel or a socket adds one
+/// per wake-up; a thread that naps in a loop adds one per nap. So the
+/// number tells sleeping-until-woken from polling, where CPU time cannot
+/// (a nap costs almost none).
+#[cfg(unix)]
+pub fn wakeups() -> u64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: as in `rusage`.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) };
+    assert_eq!(rc, 0, "getrusage failed");
+    // SAFETY: getrusage returned 0, so the struct is initialised.
+    let usage = unsafe { usage.assume_init() };
+    usage.ru_nvcsw as u64
+}
+
+/// This thread's id as the kernel knows it (what `/proc/self/task/` lists).
+#[cfg(target_os = "linux")]
+pub fn current_tid() -> i32 {
+    // SAFETY: gettid has no preconditions and cannot fail.
+    unsafe { libc::gettid() }
+}
+
+/// How often thread `tid` of this process has gone to sleep and been woken
+/// (its voluntary context switches), from `/proc/self/task/<tid>/status`.
+/// `None` where the platform cannot say, or once the thread has ended.
+///
+/// Per thread, where [`wakeups`] is per process: a check that knows which
+/// threads should be asleep (a producer blocked on a full queue) can count
+/// exactly theirs, whatever the rest of the process does meanwhile.
+pub fn thread_wakeups(tid: i32) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/self/task/{tid}/status")).ok()?;
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("voluntary_ctxt_switches:"))?;
+    line["voluntary_ctxt_switches:".len()..].trim().parse().ok()
+}
+
+/// CPU time thread `tid` of this process has used so far, from
+/// `/proc/self/task/<tid>/schedstat` (nanoseconds). `None` where the
+/// platform cannot say, or once the thread has ended.
+pub fn thread_cpu_time_of(tid: i32) -> Option<Duration> {
+    let text = std::fs::read_to_string(format!("/proc/self/task/{tid}/schedstat")).ok()?;
+    let nanos: u64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(nanos))
+}
+
+/// CPU time the whole machine has spent busy so far — every process,
+/// the kernel and, on a virtual machine, time the host took away ("steal")
+/// — counted over the CPUs this process may run on. From Linux's
+/// `/proc/stat`, in clock ticks (usually 10 ms); `None` elsewhere.
+///
+/// Busy time minus this process's own CPU time, over the same interval, is
+/// what *other* programs used: the part of the machine a measurement here
+/// could not have had. See [`Usage::others_cores`].
+pub fn machine_busy_time() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/stat").ok()?;
+    let allowed = allowed_cpus();
+    // SAFETY: sysconf has no memory-safety preconditions.
+    let ticks_per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    let ticks_per_second = u64::try_from(ticks_per_second).ok().filter(|&t| t > 0)?;
+    let mut ticks = 0u64;
+    let mut counted = 0usize;
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("cpu") else {
+            continue;
+        };
+        // "cpu  ..." is the total; "cpu3 ..." one CPU.
+        let mut fields = rest.split_whitespace();
+        let Some(Ok(cpu)) = fields.next().map(str::parse::<usize>) else {
+            continue;
+        };
+        if allowed.as_ref().is_some_and(|a| !a.contains(&cpu)) {
+            continue;
+        }
+        let values: Vec<u64> = fields.filter_map(|f| f.parse().ok()).collect();
+        // user nice system idle iowait irq softirq steal (guest time is
+        // already inside user): everything but idle and iowait is busy.
+        if values.len() < 8 {
+            continue;
+        }
+        ticks += values[0] + values[1] + values[2] + values[5] + values[6] + values[7];
+        counted += 1;
+    }
+    if counted == 0 {
+        return None;
+    }
+    Some(Duration::from_nanos(
+        ticks.saturating_mul(1_000_000_000) / ticks_per_second,
+    ))
+}
+
+/// The CPUs this process may run on (its affinity mask), where the
+/// platform can say.
+fn allowed_cpus() -> Option<Vec<usize>> {
+    #[cfg(target_os = "linux")]
+    {
+        let mut set = std::mem::MaybeUninit::<libc::cpu_set_t>::zeroed();
+        // SAFETY: `set` is a valid, writable cpu_set_t of the size passed.
+        let rc = unsafe {
+            libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), set.as_mut_ptr())
+        };
+        if rc != 0 {
+            return None;
+        }
+        // SAFETY: sched_getaffinity returned 0, so the set is initialised.
+        let set = unsafe { set.assume_init() };
+        let cpus: Vec<usize> = (0..libc::CPU_SETSIZE as usize)
+            // SAFETY: `cpu` is below CPU_SETSIZE, the size of the set.
+            .filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) })
+            .collect();
+        Some(cpus)
+    }
+    #[cfg(not(target_os = "linux"))]
+    None
+}
+
 /// What one measured run cost.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Usage {
@@ -52,6 +183,12 @@ pub struct Usage {
     pub wall: Duration,
     /// CPU time of the whole process over the same interval.
     pub cpu: Duration,
+    /// CPU time the whole machine was busy over the same interval (this
+    /// process included), where the platform can say.
+    pub machine: Option<Duration>,
+    /// Voluntary context switches of this process over the interval (see
+    /// [`wakeups`]).
+    pub wakeups: u64,
 }
 
 // ANCHOR: cores_used
@@ -67,6 +204,27 @@ impl Usage {
     }
 }
 // ANCHOR_END: cores_used
+
+impl Usage {
+    /// Cores that *other* programs kept busy, on average, while this was
+    /// measured: 0 on a quiet machine, 1.0 when something else held a
+    /// whole core. `None` where the platform cannot tell.
+    pub fn others_cores(&self) -> Option<f64> {
+        let machine = self.machine?;
+        let wall = self.wall.as_secs_f64();
+        if wall == 0.0 {
+            return Some(0.0);
+        }
+        Some(machine.saturating_sub(self.cpu).as_secs_f64() / wall)
+    }
+
+    /// Cores this process could have used: the available ones less what
+    /// other programs took. The available cores where that is unknown.
+    pub fn free_cores(&self) -> f64 {
+        let cores = available_cores() as f64;
+        (cores - self.others_cores().unwrap_or(0.0)).clamp(0.0, cores)
+    }
+}
 
 /// Run `f` and report its result with the wall time and process CPU time it
 /// took.
@@ -92,23 +250,111 @@ pub fn measure_with_children<T>(f: impl FnOnce() -> T) -> (T, Usage) {
 pub struct Meter {
     wall: Instant,
     cpu: Duration,
+    machine: Option<Duration>,
+    wakeups: u64,
 }
 
 impl Meter {
     /// Start measuring now.
     pub fn start() -> Self {
         Meter {
-            wall: Instant::now(),
+            machine: machine_busy_time(),
+            wakeups: wakeups(),
             cpu: process_cpu_time(),
+            wall: Instant::now(),
         }
     }
 
     /// What the process used since [`Meter::start`].
     pub fn stop(&self) -> Usage {
+        let wall = self.wall.elapsed();
+        let cpu = process_cpu_time().saturating_sub(self.cpu);
+        let machine = match (self.machine, machine_busy_time()) {
+            (Some(before), Some(after)) => Some(after.saturating_sub(before)),
+            _ => None,
+        };
         Usage {
-            wall: self.wall.elapsed(),
-            cpu: process_cpu_time().saturating_sub(self.cpu),
+            wall,
+            cpu,
+            machine,
+            wakeups: wakeups().saturating_sub(self.wakeups),
         }
+    }
+}
+
+/// Cores used over time: this process's CPU time sampled every `period` on
+/// a thread of its own while `f` runs. Where [`Usage::cores_used`] gives
+/// the average, the timeline shows *when*: code that keeps two cores busy
+/// for half its run and one core for the other half averages 1.5, and
+/// the timeline shows the half it ran alone.
+pub fn measure_timeline<T>(period: Duration, f: impl FnOnce() -> T) -> (T, Usage, Timeline) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let stop = AtomicBool::new(false);
+    let start = Instant::now();
+    let cpu0 = process_cpu_time();
+    std::thread::scope(|s| {
+        let sampler = s.spawn(|| {
+            let mut samples = vec![(Duration::ZERO, Duration::ZERO)];
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(period);
+                samples.push((start.elapsed(), process_cpu_time().saturating_sub(cpu0)));
+            }
+            samples
+        });
+        let (value, usage) = measure(f);
+        stop.store(true, Ordering::Relaxed);
+        let mut samples = sampler.join().expect("the timeline sampler panicked");
+        // End exactly where the measured run ended.
+        samples.retain(|(at, _)| *at < usage.wall);
+        samples.push((usage.wall, usage.cpu));
+        (value, usage, Timeline { samples })
+    })
+}
+
+/// Cores busy over time (see [`measure_timeline`]).
+#[derive(Debug, Clone, Default)]
+pub struct Timeline {
+    /// (time since the start, CPU time since the start), in time order.
+    samples: Vec<(Duration, Duration)>,
+}
+
+impl Timeline {
+    /// Each sampling interval: (start, end, cores busy in it).
+    pub fn intervals(&self) -> Vec<(Duration, Duration, f64)> {
+        self.samples
+            .windows(2)
+            .filter(|w| w[1].0 > w[0].0)
+            .map(|w| {
+                let wall = (w[1].0 - w[0].0).as_secs_f64();
+                let cpu = w[1].1.saturating_sub(w[0].1).as_secs_f64();
+                (w[0].0, w[1].0, cpu / wall)
+            })
+            .collect()
+    }
+
+    /// How long fewer than `cores` cores were busy, and over how many
+    /// separate stretches.
+    pub fn time_below(&self, cores: f64) -> (Duration, usize) {
+        let mut total = Duration::ZERO;
+        let mut stretches = 0;
+        let mut inside = false;
+        for (start, end, busy) in self.intervals() {
+            if busy < cores {
+                total += end - start;
+                if !inside {
+                    stretches += 1;
+                }
+                inside = true;
+            } else {
+                inside = false;
+            }
+        }
+        (total, stretches)
+    }
+
+    /// The whole run's length.
+    pub fn wall(&self) -> Duration {
+        self.samples.last().map_or(Duration::ZERO, |s| s.0)
     }
 }
 
@@ -136,15 +382,44 @@ mod tests {
         assert!(usage.cores_used() < 0.2, "sleep used {:?}", usage);
     }
 
+    /// Judge a measurement the way graded checks do (see `crate::busy`):
+    /// a failing reading taken while other programs were busy is measured
+    /// again after the machine calms down, and if it stays unclear the
+    /// test says so and ends without a verdict.
+    fn judged(
+        what: &str,
+        ok: impl Fn(&Usage) -> bool,
+        mut measure: impl FnMut() -> Usage,
+    ) -> Option<Usage> {
+        use crate::busy::{Reading, is_quiet, retry};
+        let reading = retry(3, |_| {
+            let usage = measure();
+            if ok(&usage) {
+                Reading::Pass(usage)
+            } else if is_quiet(&usage) {
+                Reading::Fail(usage)
+            } else {
+                Reading::Unclear(usage)
+            }
+        });
+        match reading {
+            Reading::Pass(usage) => Some(usage),
+            Reading::Fail(usage) => panic!("{what}: {usage:?} on a quiet machine"),
+            Reading::Unclear(usage) => {
+                crate::grade::inconclusive(crate::busy::inconclusive_message(what, &usage, 3));
+                None
+            }
+        }
+    }
+
     #[test]
     fn a_busy_thread_uses_one_core() {
         let _cpu = crate::exclusive::cpu();
-        let (_, usage) = measure(|| spin(Duration::from_millis(300)));
         // Below 1 when another program shares the core, never much above.
-        let cores = usage.cores_used();
-        assert!(
-            (0.4..1.3).contains(&cores),
-            "one busy thread: {cores:.2} cores"
+        judged(
+            "one busy thread",
+            |u| (0.8..1.3).contains(&u.cores_used()),
+            || measure(|| spin(Duration::from_millis(300))).1,
         );
     }
 
@@ -156,19 +431,23 @@ mod tests {
             eprintln!("skipped: one core available");
             return;
         }
-        let (_, usage) = measure(|| {
-            std::thread::scope(|s| {
-                for _ in 0..n {
-                    s.spawn(|| spin(Duration::from_millis(300)));
-                }
-            })
-        });
         // Counting only the calling thread would give ~0 (it just waits in
-        // the scope), counting one thread ~1. Anything clearly above one
-        // proves every thread's CPU time is summed, even if another program
-        // takes a share of the cores meanwhile.
-        let cores = usage.cores_used();
-        assert!(cores > 1.2, "{n} busy threads counted as {cores:.2} cores");
+        // the scope), counting one thread ~1. On a quiet machine every
+        // thread's CPU time is summed: well above one core.
+        judged(
+            &format!("{n} busy threads"),
+            |u| u.cores_used() > 0.8 * n as f64,
+            || {
+                measure(|| {
+                    std::thread::scope(|s| {
+                        for _ in 0..n {
+                            s.spawn(|| spin(Duration::from_millis(300)));
+                        }
+                    })
+                })
+                .1
+            },
+        );
     }
 
     #[test]
@@ -182,12 +461,116 @@ mod tests {
                 .expect("sh runs")
         };
         let (_, own) = measure(spin);
-        let (_, with_children) = measure_with_children(spin);
         assert!(own.cores_used() < 0.3, "the parent only waited: {own:?}");
-        assert!(
-            with_children.cores_used() > 0.5,
-            "the child's CPU time is counted: {with_children:?}"
+        judged(
+            "a busy child process",
+            |u| u.cores_used() > 0.5,
+            || measure_with_children(spin).1,
         );
+    }
+
+    #[test]
+    fn other_programs_are_counted_as_others() {
+        let _cpu = crate::exclusive::cpu();
+        if machine_busy_time().is_none() {
+            eprintln!("skipped: no /proc/stat here");
+            return;
+        }
+        // A child process spins; this process only waits for it. To the
+        // meter (which does not add children here) that is another
+        // program holding about one core.
+        let (_, usage) = measure(|| {
+            std::process::Command::new("sh")
+                .args(["-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done"])
+                .status()
+                .expect("sh runs")
+        });
+        let others = usage.others_cores().expect("measured");
+        assert!(
+            others > 0.6,
+            "a spinning child should show as another program: {usage:?}"
+        );
+        assert!(usage.free_cores() <= available_cores() as f64 - 0.6);
+    }
+
+    #[test]
+    fn the_timeline_shows_when_only_one_core_was_busy() {
+        let _cpu = crate::exclusive::cpu();
+        let n = available_cores();
+        if n < 2 {
+            eprintln!("skipped: one core available");
+            return;
+        }
+        // Half the run on every core, half on one.
+        let run = || {
+            measure_timeline(Duration::from_millis(10), || {
+                std::thread::scope(|s| {
+                    for _ in 0..n {
+                        s.spawn(|| spin(Duration::from_millis(200)));
+                    }
+                });
+                spin(Duration::from_millis(200));
+            })
+        };
+        let mut result = None;
+        let judged_quietly = judged(
+            "a half-parallel run",
+            // The timeline's shape can only be judged on a quiet machine.
+            |u| crate::busy::is_quiet(u) && u.cores_used() > 1.0,
+            || {
+                let (_, usage, timeline) = run();
+                result = Some(timeline);
+                usage
+            },
+        );
+        let (Some(_), Some(timeline)) = (judged_quietly, result) else {
+            return;
+        };
+        let (alone, stretches) = timeline.time_below(n as f64 - 0.5);
+        let share = alone.as_secs_f64() / timeline.wall().as_secs_f64();
+        assert!(
+            (0.35..0.7).contains(&share),
+            "one core busy for {share:.2} of the run"
+        );
+        assert!(stretches >= 1);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_thread_asleep_is_not_woken_and_a_napping_one_is() {
+        use std::sync::mpsc;
+        let (tid_tx, tids) = mpsc::channel();
+        let (stop_tx, stop) = mpsc::channel::<()>();
+        let sleeper = std::thread::spawn({
+            let tid_tx = tid_tx.clone();
+            move || {
+                tid_tx.send(current_tid()).unwrap();
+                // Asleep until told: one wake-up at the end.
+                let _ = stop.recv();
+            }
+        });
+        let napper = std::thread::spawn(move || {
+            tid_tx.send(current_tid()).unwrap();
+            for _ in 0..40 {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        });
+        let (a, b) = (tids.recv().unwrap(), tids.recv().unwrap());
+        std::thread::sleep(Duration::from_millis(20));
+        let before = (thread_wakeups(a), thread_wakeups(b));
+        napper.join().unwrap();
+        let sleeper_now = thread_wakeups(a);
+        assert!(thread_cpu_time_of(a).is_some());
+        stop_tx.send(()).unwrap();
+        sleeper.join().unwrap();
+        let (Some(a0), Some(a1)) = (before.0, sleeper_now) else {
+            panic!("no per-thread counts on Linux?");
+        };
+        assert!(a1 - a0 <= 1, "a sleeping thread woke {} times", a1 - a0);
+        // The napper is gone: its count can no longer be read...
+        assert_eq!(thread_wakeups(b), None);
+        // ...but the process-wide count kept its naps.
+        assert!(wakeups() >= 40);
     }
 
     #[test]
@@ -195,6 +578,8 @@ mod tests {
         let usage = Usage {
             wall: Duration::ZERO,
             cpu: Duration::ZERO,
+            machine: None,
+            wakeups: 0,
         };
         assert_eq!(usage.cores_used(), 0.0);
     }

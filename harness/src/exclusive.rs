@@ -12,7 +12,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Holds the CPU lock until dropped.
 #[derive(Debug)]
@@ -53,30 +53,47 @@ pub fn cpu() -> CpuGuard {
 #[cfg(unix)]
 fn lock(file: &File) {
     use std::os::fd::AsRawFd;
-    let started = Instant::now();
-    loop {
-        // Non-blocking attempts, so that the wait has a deadline: a process
-        // stuck while holding the lock must not make every later test hang.
-        // SAFETY: the descriptor is valid for as long as `file` lives.
-        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        if rc == 0 {
-            return;
-        }
-        let err = std::io::Error::last_os_error();
-        let busy = err.kind() == std::io::ErrorKind::WouldBlock
-            || err.kind() == std::io::ErrorKind::Interrupted;
-        if !busy {
-            panic!("cannot lock {}: {err}", lock_path().display());
-        }
-        if started.elapsed() > MAX_WAIT {
-            panic!(
-                "waited {} s for the CPU lock {}: another test process is holding it — is a \
-                 stuck `cargo test` or `cargo xtask grade` still running?",
-                MAX_WAIT.as_secs(),
-                lock_path().display()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(5));
+    // Waiting must not poll: a test waiting for its turn would otherwise
+    // wake up every few milliseconds, and the turn-holder counting its
+    // process's wake-ups (`cpu::wakeups`) would see them. So a helper
+    // thread blocks in flock on a duplicate of the descriptor (the same
+    // open file, so the lock it takes is ours), and this thread sleeps on
+    // a channel with a deadline: a process stuck while holding the lock
+    // must not make every later test hang.
+    let helper_file = file.try_clone().unwrap_or_else(|e| {
+        panic!(
+            "cannot duplicate the CPU lock file {}: {e}",
+            lock_path().display()
+        )
+    });
+    let (done, result) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("cpu-lock".into())
+        .spawn(move || {
+            let outcome = loop {
+                // SAFETY: the descriptor is valid for as long as
+                // `helper_file` lives, which is this whole closure.
+                let rc = unsafe { libc::flock(helper_file.as_raw_fd(), libc::LOCK_EX) };
+                if rc == 0 {
+                    break Ok(());
+                }
+                let err = std::io::Error::last_os_error();
+                if err.kind() != std::io::ErrorKind::Interrupted {
+                    break Err(err);
+                }
+            };
+            let _ = done.send(outcome);
+        })
+        .expect("cannot start the CPU lock's helper thread");
+    match result.recv_timeout(MAX_WAIT) {
+        Ok(Ok(())) => {}
+        Ok(Err(err)) => panic!("cannot lock {}: {err}", lock_path().display()),
+        Err(_) => panic!(
+            "waited {} s for the CPU lock {}: another test process is holding it — is a \
+             stuck `cargo test` or `cargo xtask grade` still running?",
+            MAX_WAIT.as_secs(),
+            lock_path().display()
+        ),
     }
 }
 

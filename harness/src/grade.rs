@@ -42,6 +42,13 @@ pub enum Event {
         /// Why, for example "only 1 core available".
         reason: String,
     },
+    /// A check could not reach a verdict: what it measures was disturbed
+    /// (another program held the cores), and re-measuring did not help.
+    /// Neither passed nor failed.
+    Inconclusive {
+        /// What could not be judged, with the figures.
+        message: String,
+    },
     /// Something measured while passing, for the report.
     Note {
         /// The measurement, like "1.94 cores of 2".
@@ -114,6 +121,29 @@ pub fn skip(reason: impl Display) {
     .emit();
 }
 
+/// Record that a check could not reach a verdict on this machine now
+/// (see [`crate::busy`]). The test itself goes on and passes unless
+/// another check fails; the grader reports the step as inconclusive.
+///
+/// Under plain `cargo test` the message also goes straight to the
+/// terminal — past the test harness's output capture, which would hide it
+/// for a passing test — so a run that could not judge says so.
+pub fn inconclusive(message: impl Display) {
+    use std::io::Write;
+    let message = message.to_string();
+    Event::Inconclusive {
+        message: message.clone(),
+    }
+    .emit();
+    let test = std::thread::current()
+        .name()
+        .filter(|n| *n != "watched" && *n != "main")
+        .map(|n| format!(" ({n})"))
+        .unwrap_or_default();
+    // io::stderr() is not captured by libtest (only the print macros are).
+    let _ = writeln!(std::io::stderr(), "note{test}: {message}");
+}
+
 /// Record a measurement of a passing step, shown beside "passed".
 pub fn note(message: impl Display) {
     Event::Note {
@@ -170,6 +200,9 @@ mod tests {
             },
             Event::Note {
                 message: "1.9 cores".into(),
+            },
+            Event::Inconclusive {
+                message: "busy".into(),
             },
         ] {
             let line = event.to_line();

@@ -12,15 +12,18 @@
 //! | did it block the runtime? | [`heartbeat`]: a task that records how late it woke up |
 //! | did it sleep or poll while blocked? | [`lockcount`]: a Mutex that counts its locks |
 //! | did it respect its bound? did it overlap? | [`gauge`]: peak number of operations in flight |
+//! | did it flush a file to disk before renaming it? | [`durability`]: the binary's own fsync and rename, recorded |
 //! | how much memory does it hold? how many threads? | [`memory`]: resident, virtual and peak size, PSS of a child, thread count; [`alloc`]: live heap bytes |
-//! | can I trust the CPU numbers? | [`exclusive`]: one CPU-measuring test at a time, across processes |
+//! | can I trust the CPU numbers? | [`exclusive`]: one CPU-measuring test at a time, across processes; [`busy`]: what other programs used meanwhile, and verdicts that say "inconclusive" rather than fail correct code on a busy machine |
 //! | how does the grader learn what went wrong? | [`grade`]: diagnoses, notes and skips in a line protocol |
 //! | what should a crawler have found, and how hard did it hit? | [`site`]: a deterministic local website that knows its pages and links, sets traps, and counts requests in flight |
 //!
 //! Run its own tests with `cargo test -p harness`.
 
 pub mod alloc;
+pub mod busy;
 pub mod cpu;
+pub mod durability;
 pub mod exclusive;
 pub mod gauge;
 pub mod grade;

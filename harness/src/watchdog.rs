@@ -49,8 +49,15 @@ pub fn try_run<T: Send + 'static>(
     // A rendezvous would make the watched thread wait for us; a channel with
     // room for the one result lets it finish and exit on its own.
     let (done, result) = mpsc::sync_channel(1);
+    // Named after the test that runs it, so that messages from inside
+    // (panics, inconclusive notes) say which test they come from.
+    let name = std::thread::current()
+        .name()
+        .filter(|n| *n != "main")
+        .unwrap_or("watched")
+        .to_owned();
     let watched = std::thread::Builder::new()
-        .name("watched".into())
+        .name(name)
         .spawn(move || {
             let outcome = panic::catch_unwind(AssertUnwindSafe(body));
             // The receiver is gone only if we already timed out; nobody is

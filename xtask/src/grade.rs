@@ -7,6 +7,7 @@
 //! measurements never overlap, and the output of each step is its own, so
 //! the verdict (see `outcome.rs`) is unambiguous.
 
+use crate::mutant::Mutant;
 use crate::outcome::{self, Outcome, Run};
 use crate::project::{Exercise, Project, Step};
 use crate::report::{self, ExerciseReport, MutantReport, StepReport};
@@ -18,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Default, clap::Args)]
 pub struct Args {
     /// The exercise to grade (a folder of exercises/, e.g. `concepts`); all of them if omitted.
     pub exercise: Option<String>,
@@ -32,6 +33,15 @@ pub struct Args {
     /// step with the diagnosis it was written to trigger.
     #[arg(long, conflicts_with = "expect_untouched")]
     pub mutants: bool,
+    /// With --mutants: only this mutant (a file name in solutions/*/mutants/,
+    /// without `.toml`); repeat for more.
+    #[arg(long = "mutant", value_name = "NAME", requires = "mutants")]
+    pub only_mutants: Vec<String>,
+    /// With --solutions: grade while a CPU hog holds one core, as a busy
+    /// laptop would. Steps that cannot judge must say "inconclusive"; the
+    /// exit status is 0 unless a step *failed*.
+    #[arg(long, requires = "solutions")]
+    pub under_load: bool,
     /// Check that the untouched stubs score zero (every step "not started"). For CI.
     #[arg(long)]
     pub expect_untouched: bool,
@@ -44,8 +54,6 @@ pub struct Args {
 struct Subject<'a> {
     package: &'a str,
     dir: &'a Path,
-    /// Extra features, e.g. one `mutant-*`.
-    features: Vec<String>,
 }
 
 pub fn run(args: &Args) -> Result<bool> {
@@ -54,6 +62,12 @@ pub fn run(args: &Args) -> Result<bool> {
     if args.mutants {
         return grade_mutants(&project, &exercises, args);
     }
+    // Started before anything is built or run, stopped (killed) on drop.
+    let _hog = if args.under_load {
+        Some(crate::hog::Hog::start()?)
+    } else {
+        None
+    };
     let mut reports = Vec::new();
     for exercise in &exercises {
         let steps: Vec<&Step> = match &args.step {
@@ -64,13 +78,11 @@ pub fn run(args: &Args) -> Result<bool> {
             Subject {
                 package: &exercise.solution,
                 dir: &exercise.solution_dir,
-                features: vec![],
             }
         } else {
             Subject {
                 package: &exercise.package,
                 dir: &exercise.dir,
-                features: vec![],
             }
         };
         let whose = if args.solutions {
@@ -81,7 +93,15 @@ pub fn run(args: &Args) -> Result<bool> {
         } else {
             format!("your code ({})", rel(&project, &exercise.dir))
         };
-        let report = grade_steps(&project, exercise, &subject, &steps, &whose, !args.json)?;
+        let report = grade_steps(
+            &project,
+            exercise,
+            &subject,
+            &steps,
+            &whose,
+            !args.json,
+            !args.under_load,
+        )?;
         if !args.solutions && args.step.is_none() {
             save_last(&project, &report);
         }
@@ -93,11 +113,15 @@ pub fn run(args: &Args) -> Result<bool> {
     if args.expect_untouched {
         return Ok(report::check_untouched(&reports, args.json));
     }
+    if args.under_load {
+        return Ok(report::check_under_load(&reports, args.json));
+    }
     Ok(reports.iter().all(ExerciseReport::all_ok))
 }
 
 /// Grade `steps` of `exercise` against `subject`, printing each verdict as
-/// it comes when `live`.
+/// it comes when `live`. With `regrade`, a step that came out inconclusive
+/// (the machine was busy) is run once more after the machine calms down.
 fn grade_steps(
     project: &Project,
     exercise: &Exercise,
@@ -105,6 +129,7 @@ fn grade_steps(
     steps: &[&Step],
     whose: &str,
     live: bool,
+    regrade: bool,
 ) -> Result<ExerciseReport> {
     let started = Instant::now();
     let binaries = build(project, subject, steps)?;
@@ -114,9 +139,9 @@ fn grade_steps(
         report::print_header(&exercise.name, whose);
     }
     for step in steps {
-        let outcome = match binaries.get(&build_key(step)) {
+        let outcome = match binaries.get(&step.binary) {
             None => Outcome::NotBuilt,
-            Some(binary) => run_step(binary, step, subject.dir)?,
+            Some(binary) => run_judged(binary, step, subject.dir, regrade)?,
         };
         let step_report = StepReport::new(exercise, step, outcome);
         if live {
@@ -131,33 +156,33 @@ fn grade_steps(
     Ok(report)
 }
 
-/// Test binaries are built per (target, features): one `cargo test
-/// --no-run` each. Steps sharing a target share the binary.
-fn build_key(step: &Step) -> (String, Vec<String>) {
-    (step.binary.clone(), step.features.clone())
+/// Run a step; if it was inconclusive and `regrade` is on, wait for the
+/// machine to be quiet and run it once more. The test already re-measures
+/// a few times inside; this covers a busy spell longer than its attempts.
+fn run_judged(binary: &Path, step: &Step, dir: &Path, regrade: bool) -> Result<Outcome> {
+    let outcome = run_step(binary, step, dir)?;
+    if regrade && matches!(outcome, Outcome::Inconclusive { .. }) {
+        harness::busy::wait_for_quiet(Duration::from_secs(5));
+        return run_step(binary, step, dir);
+    }
+    Ok(outcome)
 }
 
-/// Build the test binaries the steps need. A target that fails to compile
-/// is simply absent from the map: its steps are reported as not built, and
-/// cargo has already shown the compiler errors.
+/// Build the test binaries the steps need, one `cargo test --no-run` per
+/// test target. A target that fails to compile is simply absent from the
+/// map: its steps are reported as not built, and cargo has already shown
+/// the compiler errors.
 fn build(
     project: &Project,
     subject: &Subject<'_>,
     steps: &[&Step],
-) -> Result<BTreeMap<(String, Vec<String>), PathBuf>> {
+) -> Result<BTreeMap<String, PathBuf>> {
     let mut binaries = BTreeMap::new();
     let mut tried = std::collections::BTreeSet::new();
     for step in steps {
-        let key = build_key(step);
-        if !tried.insert(key.clone()) {
+        if !tried.insert(step.binary.clone()) {
             continue;
         }
-        let features: Vec<String> = subject
-            .features
-            .iter()
-            .chain(&step.features)
-            .cloned()
-            .collect();
         let mut cargo = project.cargo();
         cargo
             .args([
@@ -166,16 +191,13 @@ fn build(
                 "--message-format=json-render-diagnostics",
             ])
             .args(["--package", subject.package, "--test", &step.binary]);
-        if !features.is_empty() {
-            cargo.args(["--features", &features.join(",")]);
-        }
         // Build progress and compiler errors go straight to the terminal.
         let output = cargo
             .stderr(Stdio::inherit())
             .output()
             .context("cannot run cargo")?;
         if let Some(executable) = test_executable(&output.stdout, &step.binary) {
-            binaries.insert(key, executable);
+            binaries.insert(step.binary.clone(), executable);
         } else if output.status.success() {
             bail!(
                 "cargo built {} but reported no test executable `{}`",
@@ -331,11 +353,31 @@ fn full_test_name(binary: &Path, test: &str) -> Result<String> {
 }
 
 fn grade_mutants(project: &Project, exercises: &[&Exercise], args: &Args) -> Result<bool> {
+    for name in &args.only_mutants {
+        if !exercises
+            .iter()
+            .any(|e| e.mutants.iter().any(|m| &m.name == name))
+        {
+            let known: Vec<&str> = exercises
+                .iter()
+                .flat_map(|e| e.mutants.iter().map(|m| m.name.as_str()))
+                .collect();
+            bail!(
+                "there is no mutant `{name}`; there are: {}",
+                known.join(", ")
+            );
+        }
+    }
     let mut reports = Vec::new();
     for exercise in exercises {
-        for mutant in &exercise.mutants {
-            let step = exercise.step(&mutant.step)?;
-            let cores = harness::cpu::available_cores();
+        let selected: Vec<&Mutant> = exercise
+            .mutants
+            .iter()
+            .filter(|m| args.only_mutants.is_empty() || args.only_mutants.contains(&m.name))
+            .collect();
+        let cores = harness::cpu::available_cores();
+        let mut checkable = Vec::new();
+        for mutant in selected {
             let unseeable = if cores < mutant.min_cores {
                 Some(format!(
                     "needs {} cores to show; this machine has {cores}",
@@ -344,23 +386,32 @@ fn grade_mutants(project: &Project, exercises: &[&Exercise], args: &Args) -> Res
             } else {
                 mutant.needs.as_deref().and_then(machine_lacks)
             };
-            if let Some(reason) = unseeable {
-                let report = MutantReport::not_checkable(exercise, mutant, reason);
-                if !args.json {
-                    report::print_mutant(&report);
+            match unseeable {
+                Some(reason) => {
+                    let report = MutantReport::not_checkable(exercise, mutant, reason);
+                    if !args.json {
+                        report::print_mutant(&report);
+                    }
+                    reports.push(report);
                 }
-                reports.push(report);
-                continue;
+                None => checkable.push(mutant),
             }
-            let subject = Subject {
-                package: &exercise.solution,
-                dir: &exercise.solution_dir,
-                features: vec![mutant.feature.clone()],
-            };
-            let binaries = build(project, &subject, &[step])?;
-            let outcome = match binaries.get(&build_key(step)) {
-                None => Outcome::NotBuilt,
-                Some(binary) => run_step(binary, step, subject.dir)?,
+        }
+        if checkable.is_empty() {
+            continue;
+        }
+        // Every mutant of the exercise is built first, side by side; then
+        // each step runs alone, as CPU measurements need.
+        let built = crate::mutant_build::build(project, exercise, &checkable)?;
+        for (mutant, built) in checkable.iter().zip(&built) {
+            let step = exercise.step(&mutant.step)?;
+            let outcome = match (&built.problem, built.binaries.get(&step.binary)) {
+                (Some(problem), _) => Outcome::Failed {
+                    diagnosis: "does-not-apply".into(),
+                    message: problem.clone(),
+                },
+                (None, None) => Outcome::NotBuilt,
+                (None, Some(binary)) => run_judged(binary, step, &built.dir, true)?,
             };
             let report = MutantReport::new(exercise, mutant, outcome);
             if !args.json {

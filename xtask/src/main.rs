@@ -4,6 +4,7 @@
 //! cargo xtask grade [EXERCISE]          grade your code in exercises/
 //! cargo xtask grade --solutions         grade the reference solutions (must all pass)
 //! cargo xtask grade --mutants           prove each known-wrong variant fails, for its own reason
+//! cargo xtask grade --solutions --under-load   the reference beside a CPU hog: never failed
 //! cargo xtask hint EXERCISE [STEP]      the next hint for a step
 //! cargo xtask watch [EXERCISE]          re-grade whenever a file in exercises/ is saved
 //! cargo xtask run EXERCISE [--mine]     run the example program on the reference or on your code
@@ -23,6 +24,9 @@ mod bench_image;
 mod book;
 mod grade;
 mod hint;
+mod hog;
+mod mutant;
+mod mutant_build;
 mod outcome;
 mod project;
 mod report;
@@ -60,6 +64,9 @@ enum Command {
     Run(RunArgs),
     /// Measure an example's lessons (release build) and write the tables into book/src/measured/.
     Bench(bench::Args),
+    /// Spin on one core until killed (the load of `grade --under-load`).
+    #[command(hide = true)]
+    Hog,
 }
 
 #[derive(Debug, clap::Args)]
@@ -85,6 +92,7 @@ fn main() -> ExitCode {
         Command::Watch(args) => watch::run(&args).map(|()| true),
         Command::Run(args) => run_example(&args),
         Command::Bench(args) => bench::run(&args).map(|()| true),
+        Command::Hog => hog::run().map(|()| true),
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,

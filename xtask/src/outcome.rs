@@ -6,8 +6,11 @@
 //! 3. a protocol `fail` line (`harness::grade`) → failed with its diagnosis,
 //!    or timed out when the diagnosis is the watchdog's `timeout`;
 //! 4. any other failure → failed with the panic message (diagnosis `panic`);
-//! 5. success with a `skip` line → skipped, with the reason;
-//! 6. success → passed, with the step's notes (what was measured).
+//! 5. success with an `inconclusive` line → inconclusive: a measurement
+//!    was disturbed by other programs and could not be judged (neither
+//!    passed nor failed; see `harness::busy`);
+//! 6. success with a `skip` line → skipped, with the reason;
+//! 7. success → passed, with the step's notes (what was measured).
 
 use harness::grade::Event;
 use serde::Serialize;
@@ -33,6 +36,11 @@ pub enum Outcome {
     Skipped {
         reason: String,
     },
+    /// A measurement the verdict needs was disturbed (the machine was
+    /// busy) and re-measuring did not help: neither passed nor failed.
+    Inconclusive {
+        message: String,
+    },
     /// The code did not compile, so nothing could run.
     NotBuilt,
 }
@@ -45,6 +53,7 @@ impl Outcome {
             Outcome::NotStarted { .. } => "not started",
             Outcome::TimedOut { .. } => "timed out",
             Outcome::Skipped { .. } => "skipped",
+            Outcome::Inconclusive { .. } => "inconclusive",
             Outcome::NotBuilt => "does not compile",
         }
     }
@@ -52,6 +61,15 @@ impl Outcome {
     /// Is this step fine as far as the exit status goes?
     pub fn is_ok(&self) -> bool {
         matches!(self, Outcome::Passed { .. } | Outcome::Skipped { .. })
+    }
+
+    /// Did the step show a fault (failed, timed out, not started, not
+    /// built)? Passed, skipped and inconclusive steps did not.
+    pub fn is_fault(&self) -> bool {
+        !matches!(
+            self,
+            Outcome::Passed { .. } | Outcome::Skipped { .. } | Outcome::Inconclusive { .. }
+        )
     }
 
     /// The diagnosis code, for failures and time-outs.
@@ -70,6 +88,7 @@ impl Outcome {
             Outcome::Failed { message, .. } | Outcome::TimedOut { message } => message.clone(),
             Outcome::NotStarted { location } => format!("todo!() reached at {location}"),
             Outcome::Skipped { reason } => reason.clone(),
+            Outcome::Inconclusive { message } => message.clone(),
             // Said once, in the report's footer, not under every step.
             Outcome::NotBuilt => String::new(),
         }
@@ -135,9 +154,16 @@ pub fn judge(run: &Run) -> Outcome {
         };
     }
     let mut notes = Vec::new();
+    let mut skipped = None;
+    let mut inconclusive = None;
     for event in events {
         match event {
-            Event::Skip { reason } => return Outcome::Skipped { reason },
+            Event::Skip { reason } => {
+                skipped.get_or_insert(reason);
+            }
+            Event::Inconclusive { message } => {
+                inconclusive.get_or_insert(message);
+            }
             Event::Note { message } => notes.push(message),
             // A failure reported, then swallowed (say, by a catch_unwind in
             // the code under test), is still a failure.
@@ -145,6 +171,15 @@ pub fn judge(run: &Run) -> Outcome {
                 return Outcome::Failed { diagnosis, message };
             }
         }
+    }
+    // A check that could not judge outweighs one that could not run: the
+    // step may still be wrong, and grading again on a quieter machine
+    // will tell.
+    if let Some(message) = inconclusive {
+        return Outcome::Inconclusive { message };
+    }
+    if let Some(reason) = skipped {
+        return Outcome::Skipped { reason };
     }
     Outcome::Passed { notes }
 }
@@ -303,6 +338,35 @@ mod tests {
                 reason: "one core".into()
             }
         );
+    }
+
+    #[test]
+    fn an_inconclusive_check_is_neither_passed_nor_failed() {
+        let note = Event::Note {
+            message: "answers right".into(),
+        }
+        .to_line();
+        let unclear = Event::Inconclusive {
+            message: "inconclusive: the machine was busy".into(),
+        }
+        .to_line();
+        let skip = Event::Skip {
+            reason: "one core".into(),
+        }
+        .to_line();
+        let passed = "test result: ok. 1 passed; 0 failed";
+        let outcome = judge(&run(true, &format!("{note}\n{skip}\n{unclear}\n{passed}")));
+        assert_eq!(outcome.label(), "inconclusive");
+        assert!(!outcome.is_ok() && !outcome.is_fault());
+        assert_eq!(outcome.diagnosis(), None);
+        // A failure in the same step still wins.
+        let fail = Event::Fail {
+            diagnosis: "wrong-answer".into(),
+            message: "3, not 4".into(),
+        }
+        .to_line();
+        let outcome = judge(&run(false, &format!("{unclear}\n{fail}")));
+        assert_eq!(outcome.diagnosis(), Some("wrong-answer"));
     }
 
     #[test]

@@ -1,15 +1,15 @@
 //! What the workspace holds, read from `cargo metadata` rather than guessed:
 //! the exercises and their graded steps (`[package.metadata.grade]` in
 //! `exercises/<name>/Cargo.toml`), the matching solutions and their mutants
-//! (`mutant-*` features, described in `[package.metadata.mutants]`).
+//! (`solutions/<name>/mutants/*.toml`, see `mutant.rs`).
 //!
-//! Convention (DESIGN.md): `exercises/<name>` is package `<name>-exercise`,
-//! `solutions/<name>` is package `<name>-solution`, and both are graded by
-//! the same steps.
+//! Convention (ARCHITECTURE.md): `exercises/<name>` is package
+//! `<name>-exercise`, `solutions/<name>` is package `<name>-solution`, and
+//! both are graded by the same steps.
 
+use crate::mutant::{self, Mutant};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -59,9 +59,6 @@ pub struct Step {
     /// Test target that contains it.
     #[serde(default = "default_binary")]
     pub binary: String,
-    /// Features the test target needs.
-    #[serde(default)]
-    pub features: Vec<String>,
     /// Hard limit for the step's process, in seconds. The test's own
     /// watchdog fires first; this only catches a broken watchdog.
     #[serde(default = "default_timeout")]
@@ -76,38 +73,6 @@ fn default_timeout() -> u64 {
     120
 }
 
-/// A known-wrong variant of a solution, and how it must be caught.
-#[derive(Debug, Clone)]
-pub struct Mutant {
-    /// The feature that swaps it in, e.g. `mutant-sequential-count`.
-    pub feature: String,
-    pub step: String,
-    pub diagnosis: String,
-    pub about: String,
-    /// Fewest cores on which the mistake can be seen at all.
-    pub min_cores: usize,
-    /// A property of the machine without which the mistake cannot show
-    /// (see `grade::machine_lacks`).
-    pub needs: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-struct MutantMeta {
-    step: String,
-    diagnosis: String,
-    #[serde(default)]
-    about: String,
-    #[serde(default = "one")]
-    min_cores: usize,
-    #[serde(default)]
-    needs: Option<String>,
-}
-
-fn one() -> usize {
-    1
-}
-
 #[derive(Debug, Deserialize)]
 struct Metadata {
     packages: Vec<Package>,
@@ -118,7 +83,6 @@ struct Metadata {
 struct Package {
     name: String,
     manifest_path: PathBuf,
-    features: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     metadata: Option<serde_json::Value>,
 }
@@ -161,6 +125,29 @@ impl Project {
     pub fn cargo(&self) -> Command {
         let mut cargo = Command::new(cargo_bin());
         cargo.current_dir(&self.root);
+        // `cargo xtask` is `cargo run`, which describes *this* package to
+        // us in CARGO_MANIFEST_DIR, CARGO_PKG_NAME and friends. Passed on to
+        // a nested cargo, they look to build scripts that watch them (ring's
+        // does: `rerun-if-env-changed=CARGO_MANIFEST_DIR`) like a changed
+        // environment, and ring, rustls and reqwest are rebuilt — then
+        // again by the next plain `cargo test`. Without them the nested
+        // cargo sees the same environment as one started from the shell.
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy();
+            let described_us = key.starts_with("CARGO_PKG_")
+                || key.starts_with("CARGO_MANIFEST_")
+                || matches!(
+                    &*key,
+                    "CARGO_CRATE_NAME"
+                        | "CARGO_BIN_NAME"
+                        | "CARGO_PRIMARY_PACKAGE"
+                        | "CARGO_RUSTC_CURRENT_DIR"
+                        | "OUT_DIR"
+                );
+            if described_us {
+                cargo.env_remove(&*key);
+            }
+        }
         cargo
     }
 
@@ -263,47 +250,16 @@ fn find_exercises(root: &Path, packages: &[Package]) -> Result<Vec<Exercise>> {
 }
 
 fn find_mutants(solution: &Package, steps: &[Step]) -> Result<Vec<Mutant>> {
-    let described = solution
-        .metadata
-        .as_ref()
-        .and_then(|m| m.get("mutants"))
-        .cloned()
-        .unwrap_or_default();
-    let described: BTreeMap<String, MutantMeta> =
-        serde_json::from_value(described).with_context(|| {
-            format!(
-                "[package.metadata.mutants] of {} is malformed",
-                solution.name
-            )
-        })?;
-    let mut mutants = Vec::new();
-    for feature in solution
-        .features
-        .keys()
-        .filter(|f| f.starts_with("mutant-"))
-    {
-        let meta = described.get(feature).with_context(|| {
-            format!(
-                "{}: feature `{feature}` has no entry in [package.metadata.mutants] saying which \
-                 step must catch it with which diagnosis",
-                solution.name
-            )
-        })?;
-        if !steps.iter().any(|s| s.id == meta.step) {
+    let mutants = mutant::load_all(&solution.dir())?;
+    for m in &mutants {
+        if !steps.iter().any(|s| s.id == m.step) {
             bail!(
-                "{}: mutant `{feature}` names step `{}`, which the exercise does not have",
-                solution.name,
-                meta.step
+                "{}: mutant `{}` names step `{}`, which the exercise does not have",
+                m.path.display(),
+                m.name,
+                m.step
             );
         }
-        mutants.push(Mutant {
-            feature: feature.clone(),
-            step: meta.step.clone(),
-            diagnosis: meta.diagnosis.clone(),
-            about: meta.about.clone(),
-            min_cores: meta.min_cores,
-            needs: meta.needs.clone(),
-        });
     }
     Ok(mutants)
 }

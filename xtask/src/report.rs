@@ -2,8 +2,9 @@
 //! a score and the next command to run. The same data serialises to JSON
 //! for `--json`.
 
+use crate::mutant::Mutant;
 use crate::outcome::Outcome;
-use crate::project::{Exercise, Mutant, Step};
+use crate::project::{Exercise, Step};
 use serde::Serialize;
 use std::io::IsTerminal;
 
@@ -17,6 +18,8 @@ pub struct ExerciseReport {
     /// Steps passed (skipped ones not included).
     pub passed: usize,
     pub skipped: usize,
+    /// Steps that could not be judged: the machine was busy.
+    pub inconclusive: usize,
     pub total: usize,
     /// Wall time of building and running, for the curious.
     pub seconds: f64,
@@ -38,6 +41,8 @@ pub struct StepReport {
 pub struct MutantReport {
     pub exercise: String,
     pub mutant: String,
+    /// Where it is declared.
+    pub file: String,
     pub about: String,
     pub step: String,
     pub expected_diagnosis: String,
@@ -57,6 +62,7 @@ impl ExerciseReport {
             steps: Vec::new(),
             passed: 0,
             skipped: 0,
+            inconclusive: 0,
             total: 0,
             seconds: 0.0,
         }
@@ -67,6 +73,7 @@ impl ExerciseReport {
         match step.outcome {
             Outcome::Passed { .. } => self.passed += 1,
             Outcome::Skipped { .. } => self.skipped += 1,
+            Outcome::Inconclusive { .. } => self.inconclusive += 1,
             _ => {}
         }
         self.total += 1;
@@ -95,7 +102,8 @@ impl MutantReport {
         let caught = outcome.diagnosis() == Some(mutant.diagnosis.as_str());
         MutantReport {
             exercise: exercise.name.clone(),
-            mutant: mutant.feature.clone(),
+            mutant: mutant.name.clone(),
+            file: mutant.path.display().to_string(),
             about: mutant.about.clone(),
             step: mutant.step.clone(),
             expected_diagnosis: mutant.diagnosis.clone(),
@@ -131,6 +139,7 @@ fn mark(outcome: &Outcome) -> String {
         Outcome::TimedOut { .. } => paint("31", "⧖"),
         Outcome::NotStarted { .. } => paint("2", "·"),
         Outcome::Skipped { .. } => paint("33", "~"),
+        Outcome::Inconclusive { .. } => paint("33", "?"),
     }
 }
 
@@ -163,6 +172,12 @@ pub fn print_footer(report: &ExerciseReport) {
     if report.skipped > 0 {
         score.push_str(&format!(", {} skipped", report.skipped));
     }
+    if report.inconclusive > 0 {
+        score.push_str(&format!(
+            ", {} inconclusive (the machine was busy: close other programs and grade again)",
+            report.inconclusive
+        ));
+    }
     println!("  {}  ({:.1} s)", paint("1", &score), report.seconds);
     if report.steps.iter().any(|s| s.outcome == Outcome::NotBuilt) {
         println!(
@@ -183,6 +198,9 @@ pub fn print_footer(report: &ExerciseReport) {
 pub fn print_mutant(report: &MutantReport) {
     let verdict = if !report.checkable {
         paint("33", "n/a   ")
+    } else if matches!(report.outcome, Outcome::Inconclusive { .. }) {
+        // Not caught: a mutant counts only when a step proves it wrong.
+        paint("33", "UNSURE")
     } else if report.caught {
         paint("32", "caught")
     } else {
@@ -204,8 +222,17 @@ pub fn print_mutant(report: &MutantReport) {
 pub fn print_mutant_summary(reports: &[MutantReport]) {
     let caught = reports.iter().filter(|r| r.caught).count();
     let checkable = reports.iter().filter(|r| r.checkable).count();
+    let unproven = reports
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Inconclusive { .. }))
+        .count();
     let mut summary =
         format!("mutants: {caught} of {checkable} caught, each with its intended diagnosis");
+    if unproven > 0 {
+        summary.push_str(&format!(
+            "; {unproven} unproven because the machine was busy (grade them again)"
+        ));
+    }
     if checkable < reports.len() {
         summary.push_str(&format!(
             " ({} not checkable on this machine)",
@@ -236,6 +263,40 @@ pub fn check_untouched(reports: &[ExerciseReport], quiet: bool) -> bool {
         println!("untouched stubs: every step \"not started\", score 0 — as expected");
     }
     ok
+}
+
+/// For `--under-load`: on a busy machine the reference may be
+/// inconclusive, but must never fail. True unless some step showed a fault.
+pub fn check_under_load(reports: &[ExerciseReport], quiet: bool) -> bool {
+    let faults: Vec<String> = reports
+        .iter()
+        .flat_map(|r| {
+            r.steps
+                .iter()
+                .filter(|s| s.outcome.is_fault())
+                .map(move |s| format!("{} step `{}` ({})", r.exercise, s.id, s.outcome.label()))
+        })
+        .collect();
+    let count = |f: fn(&Outcome) -> bool| {
+        reports
+            .iter()
+            .flat_map(|r| &r.steps)
+            .filter(|s| f(&s.outcome))
+            .count()
+    };
+    let passed = count(|o| matches!(o, Outcome::Passed { .. }));
+    let unclear = count(|o| matches!(o, Outcome::Inconclusive { .. }));
+    let skipped = count(|o| matches!(o, Outcome::Skipped { .. }));
+    if !quiet {
+        println!(
+            "under load: {passed} passed, {unclear} inconclusive, {skipped} skipped, {} failed",
+            faults.len()
+        );
+    }
+    for fault in &faults {
+        eprintln!("with a CPU hog running, the reference's {fault}: correct code must never fail");
+    }
+    faults.is_empty()
 }
 
 /// Greedy word wrap, for long diagnoses under a step line.
@@ -283,12 +344,14 @@ mod tests {
             mutants: vec![],
         };
         let mutant = Mutant {
-            feature: "mutant-x".into(),
+            name: "x".into(),
+            path: "solutions/concepts/mutants/x.toml".into(),
             step: "queue".into(),
             diagnosis: "busy-wait".into(),
             about: String::new(),
             min_cores: 4096,
             needs: None,
+            changes: vec![],
         };
         let failed = |diagnosis: &str| Outcome::Failed {
             diagnosis: diagnosis.into(),
@@ -298,6 +361,10 @@ mod tests {
         assert!(!MutantReport::new(&exercise, &mutant, failed("timeout")).caught);
         let passed = Outcome::Passed { notes: vec![] };
         assert!(!MutantReport::new(&exercise, &mutant, passed).caught);
+        let unclear = Outcome::Inconclusive {
+            message: "busy".into(),
+        };
+        assert!(!MutantReport::new(&exercise, &mutant, unclear).caught);
         let skipped = MutantReport::not_checkable(&exercise, &mutant, "needs 4096 cores".into());
         assert!(!skipped.caught && !skipped.checkable);
         assert!(skipped.outcome.detail().contains("needs 4096 cores"));

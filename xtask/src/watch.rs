@@ -26,11 +26,7 @@ pub fn run(args: &Args) -> Result<()> {
         .collect();
     let grade = crate::grade::Args {
         exercise: args.exercise.clone(),
-        step: None,
-        solutions: false,
-        mutants: false,
-        expect_untouched: false,
-        json: false,
+        ..Default::default()
     };
     loop {
         let before = snapshot(&dirs);

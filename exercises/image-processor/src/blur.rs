@@ -57,6 +57,7 @@ fn to_byte(value: f32) -> u8 {
 /// Blur one row of interleaved pixels (`channels` bytes each) along x.
 /// `src` and `dst` are the same row of the input and the output.
 pub fn horizontal_row(src: &[u8], dst: &mut [u8], channels: usize, kernel: &Kernel) {
+    let _counted = crate::stages::HORIZONTAL.enter();
     let width = src.len() / channels;
     let radius = kernel.radius() as isize;
     for x in 0..width {
@@ -76,6 +77,7 @@ pub fn horizontal_row(src: &[u8], dst: &mut [u8], channels: usize, kernel: &Kern
 /// `y` in `src` (the whole intermediate image, `row_len` bytes a row).
 /// Rows above the top or below the bottom repeat the edge row.
 pub fn vertical_row(src: &[u8], row_len: usize, y: usize, dst: &mut [u8], kernel: &Kernel) {
+    let _counted = crate::stages::VERTICAL.enter();
     let height = src.len() / row_len;
     let radius = kernel.radius() as isize;
     let mut sums = vec![0.0f32; row_len];

@@ -109,6 +109,7 @@ pub fn sniff(bytes: &[u8]) -> Result<Format, ProcessError> {
 /// Decode `bytes`, refusing more than `max_pixels`, at the smallest size
 /// that still serves `ops` (see [`ops::shrink_target`]).
 pub fn decode(bytes: &[u8], ops: &[Op], max_pixels: u64) -> Result<DynamicImage, ProcessError> {
+    let _counted = crate::stages::DECODE.enter();
     match sniff(bytes)? {
         Format::Jpeg => decode_jpeg(bytes, ops, max_pixels),
         Format::Png => decode_with_image(bytes, ImageFormat::Png, max_pixels),
@@ -290,6 +291,7 @@ fn decode_with_image(
 
 /// Encode `image` as `format`.
 pub fn encode(image: &DynamicImage, format: OutputFormat) -> Result<Vec<u8>, ProcessError> {
+    let _counted = crate::stages::ENCODE.enter();
     let mut out = Vec::new();
     let result = match format {
         OutputFormat::Jpeg { quality } => {

@@ -17,6 +17,7 @@
 //! | [`blur`] | the sequential blur and its row functions | given |
 //! | [`job`] | settings, jobs, outcomes, progress; [`job::plan`] refuses overwrites | given |
 //! | [`error`] | why a file failed | given |
+//! | [`stages`] | how many images each stage holds at once (for the grader) | given |
 //! | [`synth`] | deterministic photo-like test images | given |
 //! | [`unbounded`] | a thread per image, for comparison | given |
 //!
@@ -37,6 +38,7 @@ pub mod codec;
 pub mod error;
 pub mod job;
 pub mod ops;
+pub mod stages;
 pub mod synth;
 pub mod unbounded;
 

@@ -238,6 +238,7 @@ pub fn shrink_target(ops: &[Op], width: u32, height: u32) -> Option<(u32, u32)> 
 
 /// Apply `ops` to `image`, left to right.
 pub fn apply(mut image: DynamicImage, ops: &[Op]) -> Result<DynamicImage, ProcessError> {
+    let _counted = crate::stages::APPLY.enter();
     for op in ops {
         image = apply_one(image, op)?;
     }

@@ -120,6 +120,7 @@ pub use hostile::{
     DRIP_BYTES, DRIP_INTERVAL, FLAKY_FAILURES, HUGE_BYTES, Hostile, ParseHostileError,
 };
 pub use latency::{Latency, MAX_DELAY, ParseLatencyError};
+pub use server::MAX_FLIGHTS;
 
 use graph::Graph;
 use server::{Content, Shared};
@@ -253,6 +254,60 @@ pub struct Stats {
     /// Body bytes handed to hyper (for a client that hangs up early, more
     /// than it received).
     pub bytes_sent: u64,
+    /// Every request's time in flight, in arrival order (at most the first
+    /// 200,000 since the start or the last reset).
+    pub flights: Vec<Flight>,
+}
+
+/// One request's time in flight, as the site counted it (see "Latency and
+/// in-flight counting" above), since the site started.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Flight {
+    /// Path and query as received.
+    pub path: String,
+    pub arrived: Duration,
+    /// `None` while still in flight.
+    pub left: Option<Duration>,
+}
+
+/// How well a crawl kept its requests in flight: see [`Site::slot_use`].
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SlotUse {
+    /// Request-time spent in flight (Σ over requests of their time in
+    /// flight).
+    pub busy: Duration,
+    /// Slot-time left empty while known work waited: at each moment,
+    /// `min(bound − in flight, pages discovered but not yet requested)`,
+    /// summed over the crawl.
+    pub idle: Duration,
+    /// From the first arrival to the last departure.
+    pub span: Duration,
+}
+
+impl SlotUse {
+    /// The share of the usable slot-time left empty while work waited: 0
+    /// for a crawler that refills a slot the moment it frees; about half
+    /// for one that starts requests in waves and waits for each whole
+    /// wave.
+    pub fn idle_share(&self) -> f64 {
+        let total = (self.busy + self.idle).as_secs_f64();
+        if total == 0.0 {
+            0.0
+        } else {
+            self.idle.as_secs_f64() / total
+        }
+    }
+
+    /// Requests in flight on average over the span (Little's law: arrival
+    /// rate × time in flight).
+    pub fn mean_in_flight(&self) -> f64 {
+        let span = self.span.as_secs_f64();
+        if span == 0.0 {
+            0.0
+        } else {
+            self.busy.as_secs_f64() / span
+        }
+    }
 }
 
 /// Counters for one Host header value.
@@ -447,6 +502,86 @@ impl Site {
             .filter(|link| seen.insert(link.clone()))
             .map(|link| self.url(&link))
             .collect()
+    }
+
+    /// What the server's own threads have cost so far: (CPU time,
+    /// wake-ups), where the platform can say — so that a test can measure
+    /// the crawler *beside* the site, in the same process, without the
+    /// site's share.
+    pub fn thread_usage(&self) -> (Duration, u64) {
+        let threads = self
+            .shared
+            .threads
+            .lock()
+            .map(|t| t.clone())
+            .unwrap_or_default();
+        threads
+            .iter()
+            .fold((Duration::ZERO, 0), |(cpu, wakes), &tid| {
+                (
+                    cpu + crate::cpu::thread_cpu_time_of(tid).unwrap_or_default(),
+                    wakes + crate::cpu::thread_wakeups(tid).unwrap_or(0),
+                )
+            })
+    }
+
+    /// How well the requests since the last reset kept `bound` slots busy
+    /// while there was work for them. The site knows which links each page
+    /// it served carries, so at every moment it knows the pages a crawler
+    /// *could* have requested (linked from a page already answered, not
+    /// requested yet): a slot free while such a page waits is idle. Waves
+    /// (start `bound` requests, wait for all of them, start the next) leave
+    /// slots idle at the tail of every wave; a crawler that starts a new
+    /// request as each one ends leaves none. Meaningful for crawls not cut
+    /// short by `max_pages` or `max_depth`.
+    pub fn slot_use(&self, bound: usize) -> SlotUse {
+        let stats = self.stats();
+        let Some(graph) = self.graph() else {
+            return SlotUse::default();
+        };
+        // (time, +1 arrival / −1 departure, path)
+        let mut events: Vec<(Duration, i8, &str)> = Vec::new();
+        for f in &stats.flights {
+            events.push((f.arrived, 1, &f.path));
+            if let Some(left) = f.left {
+                events.push((left, -1, &f.path));
+            }
+        }
+        // Departures first at a tie: the slot is free before it is refilled.
+        events.sort_by_key(|e| (e.0, e.1));
+        let mut requested = BTreeSet::new();
+        let mut discovered = BTreeSet::new();
+        let (mut in_flight, mut waiting) = (0usize, 0usize);
+        let (mut busy, mut idle) = (Duration::ZERO, Duration::ZERO);
+        let mut last = events.first().map_or(Duration::ZERO, |e| e.0);
+        for &(at, kind, path) in &events {
+            let dt = at.saturating_sub(last);
+            busy += dt * in_flight as u32;
+            idle += dt * bound.saturating_sub(in_flight).min(waiting) as u32;
+            last = at;
+            if kind > 0 {
+                in_flight += 1;
+                if requested.insert(path.to_owned()) && discovered.contains(path) {
+                    waiting -= 1;
+                }
+                continue;
+            }
+            in_flight = in_flight.saturating_sub(1);
+            let Some(k) = graph.find(path) else { continue };
+            for link in graph
+                .render(k, &self.shared.default_host, self.hostile())
+                .links
+            {
+                if discovered.insert(link.clone()) && !requested.contains(&link) {
+                    waiting += 1;
+                }
+            }
+        }
+        let span = events
+            .last()
+            .zip(events.first())
+            .map_or(Duration::ZERO, |(l, f)| l.0.saturating_sub(f.0));
+        SlotUse { busy, idle, span }
     }
 
     /// A snapshot of the counters.

@@ -67,7 +67,17 @@ pub(crate) struct Shared {
     stats: Mutex<Stats>,
     /// Counted per frame, so kept out of the mutex.
     bytes_sent: AtomicU64,
+    /// Kernel ids of the server's threads, for what they cost
+    /// (`Site::thread_usage`).
+    pub(crate) threads: Mutex<Vec<i32>>,
+    /// Bumped by every reset, so that a request counted before it does not
+    /// close a flight recorded after it.
+    epoch: AtomicU64,
 }
+
+/// The most flights `Stats::flights` keeps; later ones are not recorded
+/// (a long demo crawl must not grow memory without bound).
+pub const MAX_FLIGHTS: usize = 200_000;
 
 impl Shared {
     pub(crate) fn new(addr: SocketAddr, content: Content, latency: Latency, seed: u64) -> Shared {
@@ -91,7 +101,18 @@ impl Shared {
             started: Instant::now(),
             stats: Mutex::new(Stats::default()),
             bytes_sent: AtomicU64::new(0),
+            threads: Mutex::new(Vec::new()),
+            epoch: AtomicU64::new(0),
         }
+    }
+
+    /// Note the calling thread as one of the server's.
+    pub(crate) fn register_thread(&self) {
+        #[cfg(target_os = "linux")]
+        self.threads
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(crate::cpu::current_tid());
     }
 
     fn lock(&self) -> MutexGuard<'_, Stats> {
@@ -122,14 +143,30 @@ impl Shared {
         per_host.requests += 1;
         per_host.in_flight += 1;
         per_host.peak_in_flight = per_host.peak_in_flight.max(per_host.in_flight);
+        let flight = (stats.flights.len() < MAX_FLIGHTS).then(|| {
+            stats.flights.push(super::Flight {
+                path: target.to_string(),
+                arrived: arrival,
+                left: None,
+            });
+            (self.epoch.load(Ordering::SeqCst), stats.flights.len() - 1)
+        });
         FlightGuard {
             shared: Arc::clone(self),
             host: host.to_string(),
+            flight,
         }
     }
 
-    fn leave(&self, host: &str) {
+    fn leave(&self, host: &str, flight: Option<(u64, usize)>) {
+        let left = self.started.elapsed();
         let mut stats = self.lock();
+        if let Some((epoch, index)) = flight
+            && epoch == self.epoch.load(Ordering::SeqCst)
+            && let Some(f) = stats.flights.get_mut(index)
+        {
+            f.left = Some(left);
+        }
         stats.in_flight = stats.in_flight.saturating_sub(1);
         if let Some(per_host) = stats.per_host.get_mut(host) {
             per_host.in_flight = per_host.in_flight.saturating_sub(1);
@@ -146,6 +183,7 @@ impl Shared {
     /// will decrement later, so their counts must survive the reset).
     pub(crate) fn reset(&self) {
         let mut stats = self.lock();
+        self.epoch.fetch_add(1, Ordering::SeqCst);
         let in_flight = stats.in_flight;
         let per_host = std::mem::take(&mut stats.per_host)
             .into_iter()
@@ -184,11 +222,13 @@ impl Shared {
 struct FlightGuard {
     shared: Arc<Shared>,
     host: String,
+    /// (epoch, index) of its entry in `Stats::flights`, if recorded.
+    flight: Option<(u64, usize)>,
 }
 
 impl Drop for FlightGuard {
     fn drop(&mut self) {
-        self.shared.leave(&self.host);
+        self.shared.leave(&self.host, self.flight);
     }
 }
 
@@ -515,9 +555,14 @@ pub(crate) fn run(
     // Its own runtime on its own thread: the site works the same under a
     // sync test, a current-thread runtime or a multi-thread one, and never
     // competes with the crawler under test for the crawler's executor.
+    shared.register_thread();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("harness-site")
+        .on_thread_start({
+            let shared = Arc::clone(&shared);
+            move || shared.register_thread()
+        })
         .enable_all()
         .build()
     {

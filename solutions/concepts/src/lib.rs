@@ -12,43 +12,16 @@
 //!
 //! The same suite grades this crate and the learner's `concepts-exercise`:
 //! `cargo test -p concepts-solution`, or `cargo xtask grade --solutions`.
-//! Each `mutant-*` feature swaps one module for a known-wrong variant from
-//! `mutants/`, to prove that the suite catches it (`cargo xtask grade --mutants`).
+//! Each file in `mutants/` declares a known-wrong variant: this crate plus
+//! one mistake, which the grader builds and grades to prove that the suite
+//! catches it (`cargo xtask grade --mutants`).
 
-#[cfg_attr(feature = "mutant-racy-counter", path = "../mutants/racy_counter.rs")]
 pub mod counter;
-#[cfg_attr(feature = "mutant-busy-block-on", path = "../mutants/busy_block_on.rs")]
 pub mod executor;
-#[cfg_attr(
-    feature = "mutant-sequential-fetch",
-    path = "../mutants/sequential_fetch.rs"
-)]
 pub mod fetch;
-#[cfg_attr(
-    feature = "mutant-blocking-offload",
-    path = "../mutants/blocking_offload.rs"
-)]
 pub mod offload;
-#[cfg_attr(
-    feature = "mutant-sequential-count",
-    path = "../mutants/sequential_count.rs"
-)]
-#[cfg_attr(
-    feature = "mutant-sequential-rayon",
-    path = "../mutants/sequential_rayon.rs"
-)]
 pub mod primes;
-#[cfg_attr(
-    feature = "mutant-spinning-queue",
-    path = "../mutants/spinning_queue.rs"
-)]
-#[cfg_attr(
-    feature = "mutant-overfull-queue",
-    path = "../mutants/overfull_queue.rs"
-)]
-#[cfg_attr(
-    feature = "mutant-lost-wakeup-queue",
-    path = "../mutants/lost_wakeup_queue.rs"
-)]
 pub mod queue;
+// The exercise's own file: the reference builds on the same primitives.
+#[path = "../../../exercises/concepts/src/sync.rs"]
 pub mod sync;

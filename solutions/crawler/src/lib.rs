@@ -15,47 +15,17 @@
 //! ([`fetch`]), robots.txt ([`robots`]), and the options and report types
 //! ([`crawl`]).
 //!
-//! Each module can be swapped for a known-wrong variant in `mutants/` (a
-//! `mutant-*` feature), to prove the suite catches it
-//! (`cargo xtask grade --mutants`).
+//! Each file in `mutants/` declares a known-wrong variant: this crate plus
+//! one mistake, which the grader builds and grades to prove that the suite
+//! catches it (`cargo xtask grade --mutants`).
 //!
 //! Run it: `cargo run -p crawler` (a local site, all strategies compared),
 //! `cargo run -p crawler -- https://example.org/ --strategy async`.
 //! Grade your own version: `cargo xtask grade crawler`.
 
-#[cfg_attr(
-    feature = "mutant-unbounded-async",
-    path = "../mutants/unbounded_async.rs"
-)]
-#[cfg_attr(
-    feature = "mutant-sequential-async",
-    path = "../mutants/sequential_async.rs"
-)]
-#[cfg_attr(
-    feature = "mutant-refetching-async",
-    path = "../mutants/refetching_async.rs"
-)]
-#[cfg_attr(feature = "mutant-endless-async", path = "../mutants/endless_async.rs")]
-#[cfg_attr(
-    feature = "mutant-blocking-async",
-    path = "../mutants/blocking_async.rs"
-)]
-#[cfg_attr(feature = "mutant-impolite", path = "../mutants/impolite.rs")]
-#[cfg_attr(
-    feature = "mutant-sleepy-backoff",
-    path = "../mutants/sleepy_backoff.rs"
-)]
 pub mod asynchronous;
-#[cfg_attr(
-    feature = "mutant-scanning-links",
-    path = "../mutants/scanning_links.rs"
-)]
 pub mod links;
 pub mod sequential;
-#[cfg_attr(
-    feature = "mutant-quitting-threads",
-    path = "../mutants/quitting_threads.rs"
-)]
 pub mod threads;
 
 // The given modules are the exercise's own files, compiled here too: one

@@ -14,39 +14,16 @@
 //! | [`batch`] | a batch: [`batch::sequential`], [`batch::parallel`] (rayon) |
 //! | [`tiles`] | one huge image's blur, rows in parallel |
 //!
-//! Each of those can be swapped for a known-wrong variant in `mutants/` (a
-//! `mutant-*` feature), to prove the suite catches it
-//! (`cargo xtask grade --mutants`).
+//! Each file in `mutants/` declares a known-wrong variant: this crate plus
+//! one mistake, which the grader builds and grades to prove that the suite
+//! catches it (`cargo xtask grade --mutants`).
 //!
 //! Run it: `cargo run -p image-processor`. Grade your own version: `cargo
 //! xtask grade image-processor`.
 
-#[cfg_attr(
-    feature = "mutant-sequential-batch",
-    path = "../mutants/sequential_batch.rs"
-)]
-#[cfg_attr(
-    feature = "mutant-thread-per-image",
-    path = "../mutants/thread_per_image.rs"
-)]
-#[cfg_attr(
-    feature = "mutant-aborting-batch",
-    path = "../mutants/aborting_batch.rs"
-)]
 pub mod batch;
 pub mod one;
-#[cfg_attr(feature = "mutant-seamed-tiles", path = "../mutants/seamed_tiles.rs")]
 pub mod tiles;
-#[cfg_attr(
-    feature = "mutant-non-atomic-write",
-    path = "../mutants/non_atomic_write.rs"
-)]
-#[cfg_attr(feature = "mutant-leftover-temp", path = "../mutants/leftover_temp.rs")]
-#[cfg_attr(feature = "mutant-shared-temp", path = "../mutants/shared_temp.rs")]
-#[cfg_attr(
-    feature = "mutant-temp-elsewhere",
-    path = "../mutants/temp_elsewhere.rs"
-)]
 pub mod write;
 
 #[path = "../../../exercises/image-processor/src/blur.rs"]
@@ -59,6 +36,8 @@ pub mod error;
 pub mod job;
 #[path = "../../../exercises/image-processor/src/ops.rs"]
 pub mod ops;
+#[path = "../../../exercises/image-processor/src/stages.rs"]
+pub mod stages;
 #[path = "../../../exercises/image-processor/src/synth.rs"]
 pub mod synth;
 #[path = "../../../exercises/image-processor/src/unbounded.rs"]

@@ -11,11 +11,83 @@
 //! Run it with `cargo xtask grade concepts` (your code) or
 //! `cargo xtask grade --solutions` (the reference).
 
-use crate::kata::queue::BoundedQueue;
+use crate::queue::BoundedQueue;
 use harness::grade::{self, fail, note};
 use harness::watchdog;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
+
+/// What the queue imports as `crate::sync` in this test (the test root
+/// re-exports it): shuttle's Mutex, and shuttle's Condvar behind a thin
+/// wrapper that notes whether the queue ever waits with a timeout.
+/// Shuttle never lets a timeout fire, so a queue that leans on one to
+/// recover lost wake-ups deadlocks here although it never would on a real
+/// OS — and the verdict should say what is really wrong: it polls.
+pub mod sync {
+    pub use shuttle::sync::Mutex;
+    use shuttle::sync::{MutexGuard, WaitTimeoutResult};
+    use std::sync::LockResult;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    /// Set once any wait with a timeout has been asked for.
+    pub static TIMED_WAITS: AtomicBool = AtomicBool::new(false);
+
+    /// shuttle's Condvar, with the same methods as std's.
+    #[derive(Debug, Default)]
+    pub struct Condvar(shuttle::sync::Condvar);
+
+    // Not every queue uses every method.
+    #[allow(dead_code)]
+    impl Condvar {
+        pub fn new() -> Self {
+            Condvar(shuttle::sync::Condvar::new())
+        }
+
+        pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> LockResult<MutexGuard<'a, T>> {
+            self.0.wait(guard)
+        }
+
+        pub fn wait_while<'a, T, F: FnMut(&mut T) -> bool>(
+            &self,
+            guard: MutexGuard<'a, T>,
+            condition: F,
+        ) -> LockResult<MutexGuard<'a, T>> {
+            self.0.wait_while(guard, condition)
+        }
+
+        pub fn wait_timeout<'a, T>(
+            &self,
+            guard: MutexGuard<'a, T>,
+            timeout: Duration,
+        ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
+            TIMED_WAITS.store(true, Ordering::Relaxed);
+            self.0.wait_timeout(guard, timeout)
+        }
+
+        pub fn wait_timeout_while<'a, T, F: FnMut(&mut T) -> bool>(
+            &self,
+            guard: MutexGuard<'a, T>,
+            timeout: Duration,
+            condition: F,
+        ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
+            TIMED_WAITS.store(true, Ordering::Relaxed);
+            self.0.wait_timeout_while(guard, timeout, condition)
+        }
+
+        pub fn notify_one(&self) {
+            self.0.notify_one()
+        }
+
+        pub fn notify_all(&self) {
+            self.0.notify_all()
+        }
+    }
+}
+
+/// Marks a broken bound in a panic message, for the verdict below.
+const OVER_CAPACITY: &str = "over capacity:";
 
 /// Random schedules to try. The classic single-Condvar lost wake-up shows up
 /// within the first few dozen; a thousand leaves little room for luck.
@@ -27,7 +99,8 @@ const EXPLORE_LIMIT: Duration = Duration::from_secs(20);
 
 /// Two producers and two consumers of two items each, through a queue of
 /// capacity 1: both sides block often, so both kinds of waiter are
-/// asleep on the queue at the same time.
+/// asleep on the queue at the same time. The bound is checked after every
+/// push and pop, in every schedule: it is an invariant, not an end state.
 // ANCHOR: scenario
 fn producers_and_consumers() {
     let q = Arc::new(BoundedQueue::new(1));
@@ -37,6 +110,7 @@ fn producers_and_consumers() {
             shuttle::thread::spawn(move || {
                 for i in 0..2 {
                     q.push(p * 10 + i);
+                    within_bound(&q);
                 }
             })
         })
@@ -44,7 +118,13 @@ fn producers_and_consumers() {
     let consumers: Vec<_> = (0..2)
         .map(|_| {
             let q = Arc::clone(&q);
-            shuttle::thread::spawn(move || vec![q.pop(), q.pop()])
+            shuttle::thread::spawn(move || {
+                let first = q.pop();
+                within_bound(&q);
+                let second = q.pop();
+                within_bound(&q);
+                vec![first, second]
+            })
         })
         .collect();
     for p in producers {
@@ -62,6 +142,15 @@ fn producers_and_consumers() {
     );
 }
 // ANCHOR_END: scenario
+
+fn within_bound(q: &BoundedQueue<u32>) {
+    let held = q.len();
+    assert!(
+        held <= q.capacity(),
+        "{OVER_CAPACITY} the queue of capacity {} held {held} items",
+        q.capacity()
+    );
+}
 
 #[test]
 fn queue_explored() {
@@ -98,7 +187,30 @@ fn queue_explored() {
             // The stub: let the grader report "not started".
             std::panic::resume_unwind(payload);
         }
-        if text.to_lowercase().contains("deadlock") {
+        if let Some(at) = text.find(OVER_CAPACITY) {
+            fail(
+                "over-capacity",
+                format!(
+                    "under one of the explored schedules {} — a producer that was woken \
+                     pushed without looking again: wait in a `while` loop, since another \
+                     producer may take the free slot between the notification and the wake-up",
+                    first_line(&text[at + OVER_CAPACITY.len()..]).trim()
+                ),
+            );
+        }
+        let deadlocked = text.to_lowercase().contains("deadlock");
+        if deadlocked && crate::sync::TIMED_WAITS.load(Ordering::Relaxed) {
+            fail(
+                "polling",
+                "the queue waits with wait_timeout: woken by its own timer every so often, it \
+                 looks again, so on a real OS it never hangs for long — and that hides a \
+                 notification that is missing. Here timeouts never fire, and one schedule left \
+                 every thread waiting for a notify that nobody sent. Wait with plain wait() in \
+                 a `while` loop, and have push and pop each notify the Condvar the other side \
+                 waits on",
+            );
+        }
+        if deadlocked {
             fail(
                 "lost-wakeup",
                 "under one of the explored schedules every producer and consumer ended up \

@@ -16,10 +16,12 @@
 //! `cargo test -p concepts-solution` (the reference).
 
 use crate::kata;
-use harness::cpu::{Meter, Usage, available_cores, measure};
+use harness::busy::{self, Reading};
+use harness::cpu::{Meter, Timeline, Usage, available_cores, measure, measure_timeline};
 use harness::gauge::InFlight;
 use harness::grade::{self, ensure, expect_eq, fail, note};
 use harness::heartbeat::Heartbeat;
+use harness::memory;
 use harness::watchdog;
 use std::future::Future;
 use std::pin::Pin;
@@ -35,6 +37,24 @@ const LIMIT: Duration = Duration::from_secs(10);
 
 /// How long a check waits for a thread that should have been woken.
 const WAKE_LIMIT: Duration = Duration::from_secs(2);
+
+/// How long the queue's blocked threads are watched: a poller with a
+/// 10 ms timeout wakes 30 times in it, a sleeping waiter not at all.
+const WAIT_WINDOW: Duration = Duration::from_millis(300);
+
+/// This thread's kernel id, where the platform has one (for
+/// [`wakeups_of`]).
+fn thread_id() -> Option<i32> {
+    #[cfg(target_os = "linux")]
+    return Some(harness::cpu::current_tid());
+    #[cfg(not(target_os = "linux"))]
+    None
+}
+
+/// How often thread `tid` has been woken so far (None where unknown).
+fn wakeups_of(tid: Option<i32>) -> Option<u64> {
+    harness::cpu::thread_wakeups(tid?)
+}
 
 // ---------------------------------------------------------------- primes --
 
@@ -57,43 +77,157 @@ const SMALL_COUNTS: &[(u64, u64)] = &[
 const BIG: (u64, u64) = (2_000_000, 148_933);
 
 /// Measured attempts at most: a correct solution passes at the first one
-/// that is not disturbed by other work on the machine; a sequential one
-/// fails every one of them.
+/// the rest of the machine leaves room for; after a measurement disturbed
+/// by other programs the check waits for quiet and measures again, and
+/// after this many says "inconclusive" rather than guess.
 const ATTEMPTS: usize = 3;
 
-/// Run the big count, check its answer, and fail with `not-parallel` unless
-/// one of up to [`ATTEMPTS`] runs kept 0.8 × the available cores busy.
-/// `advice` is the question to ask yourself when it did not.
-fn check_parallel(call: &str, advice: &str, mut count: impl FnMut() -> u64) {
+/// The timeline's resolution: cores used are sampled this often.
+const SAMPLE: Duration = Duration::from_millis(10);
+
+/// The most of a run that may pass with only one core busy: a correct split
+/// keeps every core busy until its last piece, a few percent of the run;
+/// code that runs a fifth of its work alone spends a third of its time on
+/// one core — and still averages 1.67 cores of 2.
+const ALONE_AT_MOST: f64 = 0.2;
+
+/// What one measured run of the big count showed.
+struct Run {
+    usage: Usage,
+    timeline: Timeline,
+    /// Most threads alive at once beyond those there before, if sampled.
+    threads: Option<usize>,
+}
+
+/// Run the big count, check its answer, and fail unless it kept the free
+/// cores busy (`not-parallel`), all through its run (`idle-cores`), with
+/// the number of threads it was asked for (`ignored-argument`, when
+/// `threads` is given). Judged against the cores other programs left free;
+/// when too few were free to tell, measured again, and finally reported
+/// inconclusive. `advice` is the question to ask yourself when it failed.
+fn check_parallel(
+    call: &str,
+    advice: &str,
+    threads: Option<usize>,
+    mut count: impl FnMut() -> u64,
+) {
     let cores = available_cores();
     if !grade::needs_two_cores("cores used") {
         expect_eq(count(), BIG.1, call);
         return;
     }
-    let wanted = 0.8 * cores as f64;
-    let mut best: Option<Usage> = None;
-    for _ in 0..ATTEMPTS {
-        let (found, usage) = measure(&mut count);
+    let reading = busy::retry(ATTEMPTS, |_| {
+        let before = memory::thread_count();
+        let sampler = threads.map(|_| memory::ThreadSampler::start(Duration::from_millis(1)));
+        let (found, usage, timeline) = measure_timeline(SAMPLE, &mut count);
+        // `before` was read before either sampler started; the thread
+        // sampler does not count itself, but the timeline's sampler (one
+        // thread) was alive throughout.
+        let seen_threads = sampler
+            .map(|s| s.stop())
+            .zip(before)
+            .map(|(peak, before)| peak.saturating_sub(before + 1));
         expect_eq(found, BIG.1, call);
-        if best.is_none_or(|b| usage.cores_used() > b.cores_used()) {
-            best = Some(usage);
+        let run = Run {
+            usage,
+            timeline,
+            threads: seen_threads,
+        };
+        // A thread count is a fact, however busy the machine.
+        if let (Some(asked), Some(seen)) = (threads, run.threads)
+            && seen >= 2
+            && seen != asked
+        {
+            return Reading::Fail(run);
         }
-        if usage.cores_used() >= wanted {
-            break;
+        let Some(bar) = busy::parallel_bar(&run.usage) else {
+            return Reading::Unclear(run);
+        };
+        if run.usage.cores_used() < bar {
+            return Reading::Fail(run);
         }
-    }
-    let best = best.expect("at least one attempt ran");
-    let used = best.cores_used();
-    ensure(used >= wanted, "not-parallel", || {
-        format!(
-            "{call} kept {used:.2} cores busy (best of {ATTEMPTS} runs); expected at least \
-             {wanted:.2} of the {cores} available — {advice}"
-        )
+        if alone_share(&run) > ALONE_AT_MOST {
+            // Another program's burst looks like ours running alone.
+            return if busy::is_quiet(&run.usage) {
+                Reading::Fail(run)
+            } else {
+                Reading::Unclear(run)
+            };
+        }
+        Reading::Pass(run)
     });
+    let failed = matches!(reading, Reading::Fail(_));
+    let unclear = matches!(reading, Reading::Unclear(_));
+    let run = reading.into_inner();
+    let used = run.usage.cores_used();
+    if unclear {
+        grade::inconclusive(busy::inconclusive_message(call, &run.usage, ATTEMPTS));
+        return;
+    }
+    if failed {
+        if let (Some(asked), Some(seen)) = (threads, run.threads)
+            && seen >= 2
+            && seen != asked
+        {
+            fail(
+                "ignored-argument",
+                format!(
+                    "{call} ran {seen} threads at once; it was asked for {asked}. Spawn \
+                     exactly the number of threads you are given — the caller chose it (to \
+                     leave cores free, or to match a pool), and code that quietly picks its \
+                     own number breaks that contract"
+                ),
+            );
+        }
+        let bar = busy::parallel_bar(&run.usage).unwrap_or(0.8 * cores as f64);
+        // Too few cores on average, but every core busy for much of the
+        // run: parallel in bursts, with part of the work alone.
+        let in_bursts = alone_share(&run) <= 0.7 && busy::is_quiet(&run.usage);
+        if used < bar && in_bursts {
+            idle_cores(call, &run);
+        }
+        ensure(used >= bar, "not-parallel", || {
+            format!(
+                "{call} kept {used:.2} cores busy; expected at least {bar:.2} of the {cores} \
+                 available — {advice}"
+            )
+        });
+        idle_cores(call, &run);
+    }
     note(format!(
-        "{used:.2} cores of {cores} busy, {:.2} s",
-        best.wall.as_secs_f64()
+        "{used:.2} cores of {cores} busy, {:.0}% of the run with one core idle, {:.2} s{}",
+        alone_share(&run) * 100.0,
+        run.usage.wall.as_secs_f64(),
+        run.threads
+            .map(|t| format!(", {t} threads"))
+            .unwrap_or_default()
     ));
+}
+
+/// Fail with `idle-cores`: part of the run had cores idle.
+fn idle_cores(call: &str, run: &Run) -> ! {
+    let cores = available_cores();
+    let (alone, stretches) = run.timeline.time_below(cores as f64 - 0.5);
+    fail(
+        "idle-cores",
+        format!(
+            "{call} averaged {:.2} cores, but for {:.0} ms of its {:.0} ms ({:.0}%, in \
+             {stretches} stretch(es)) fewer than {cores} were busy: part of the work ran alone \
+             while the other cores waited. Hand out work so that every thread stays busy to the \
+             end (small pieces taken from a shared counter, not one fixed slice each; all \
+             threads started before any is joined)",
+            run.usage.cores_used(),
+            alone.as_secs_f64() * 1e3,
+            run.timeline.wall().as_secs_f64() * 1e3,
+            alone_share(run) * 100.0
+        ),
+    )
+}
+
+/// The share of the run during which fewer than all cores were busy.
+fn alone_share(run: &Run) -> f64 {
+    let (alone, _) = run.timeline.time_below(available_cores() as f64 - 0.5);
+    alone.as_secs_f64() / run.timeline.wall().as_secs_f64().max(1e-9)
 }
 
 #[test]
@@ -119,6 +253,7 @@ fn primes_threads() {
             &format!("count_primes_threads({}, {threads})", BIG.0),
             "is the work split across threads that run at the same time? (spawn them all \
              before joining any)",
+            Some(threads),
             || kata::primes::count_primes_threads(BIG.0, threads),
         );
     });
@@ -137,6 +272,7 @@ fn primes_rayon() {
         check_parallel(
             &format!("count_primes_rayon({})", BIG.0),
             "is the iterator a parallel one? (into_par_iter, from rayon::prelude)",
+            None,
             || kata::primes::count_primes_rayon(BIG.0),
         );
     });
@@ -250,9 +386,14 @@ fn queue_blocks_without_spinning_and_wakes() {
     full.push(2);
     let pushed = Arc::new(AtomicBool::new(false));
     let (push_done, push_returned) = mpsc::channel();
+    // The blocked threads say who they are, so that their own wake-ups can
+    // be counted while they should be asleep.
+    let (tid_tx, tids) = mpsc::channel();
     thread::spawn({
         let (full, pushed) = (Arc::clone(&full), Arc::clone(&pushed));
+        let tid_tx = tid_tx.clone();
         move || {
+            let _ = tid_tx.send(thread_id());
             full.push(3);
             pushed.store(true, Ordering::SeqCst);
             let _ = push_done.send(());
@@ -264,9 +405,11 @@ fn queue_blocks_without_spinning_and_wakes() {
     thread::spawn({
         let empty = Arc::clone(&empty);
         move || {
+            let _ = tid_tx.send(thread_id());
             let _ = popped_tx.send(empty.pop());
         }
     });
+    let blocked: Vec<Option<i32>> = (0..2).filter_map(|_| tids.recv().ok()).collect();
 
     // Give the producer time to get through, if it (wrongly) can.
     thread::sleep(Duration::from_millis(150));
@@ -279,23 +422,53 @@ fn queue_blocks_without_spinning_and_wakes() {
     });
 
     // Both threads are blocked now. Waiting should cost (almost) nothing:
-    // no CPU, and no locking (Condvar::wait re-takes the lock inside std,
-    // without going through the counting Mutex of `kata::sync`).
+    // no CPU, no wake-ups, no locking (Condvar::wait re-takes the lock
+    // inside std, without going through the counting Mutex of
+    // `kata::sync`).
     let locks_before = kata::sync::lock_count();
+    let woken_before: Vec<Option<u64>> = blocked.iter().map(|t| wakeups_of(*t)).collect();
     let waiting = Meter::start();
-    thread::sleep(Duration::from_millis(300));
+    thread::sleep(WAIT_WINDOW);
     let usage = waiting.stop();
     let relocks = kata::sync::lock_count() - locks_before;
-    ensure(usage.cores_used() < 0.25, "busy-wait", || {
+    let woken: Option<u64> = blocked
+        .iter()
+        .zip(&woken_before)
+        .map(|(t, before)| Some(wakeups_of(*t)? - (*before)?))
+        .sum();
+    let cores = usage.cores_used();
+    ensure(cores < 0.25, "busy-wait", || {
         format!(
             "while one push waited for room and one pop waited for an item, the process kept \
-             {:.2} cores busy — a waiting thread should sleep on a Condvar (wait releases the \
-             lock and uses no CPU), not loop and re-check",
-            usage.cores_used()
+             {cores:.2} cores busy — a waiting thread should sleep on a Condvar (wait releases the \
+             lock and uses no CPU), not loop and re-check"
         )
     });
-    // Two spare locks for a spurious wake-up of each waiter.
-    ensure(relocks <= 2, "busy-wait", || {
+    // A spinner takes any free core: little CPU means no spinning only if
+    // a core was free to spin on.
+    if !busy::burn_judgeable(&usage) {
+        grade::inconclusive(busy::inconclusive_message(
+            "the queue's waiting threads were measured",
+            &usage,
+            1,
+        ));
+    }
+    // One spare wake-up per waiter, for a spurious one.
+    if let Some(woken) = woken {
+        ensure(woken <= 2, "polling", || {
+            format!(
+                "while one push waited for room and one pop waited for an item, the two woke \
+                 up {woken} times in {} ms with nothing changed — they are polling (a timed \
+                 wait_timeout, or lock, look, unlock, nap, lock again) instead of sleeping on a \
+                 Condvar until another thread notifies it. A timeout hides a lost wake-up \
+                 instead of fixing it, and costs a wake-up every period in every waiter",
+                usage.wall.as_millis()
+            )
+        });
+    }
+    // Where wake-ups cannot be counted, the Mutex's own count still shows
+    // a waiter that re-locks to look (two spare for spurious wake-ups).
+    ensure(relocks <= 2, "polling", || {
         format!(
             "while one push waited for room and one pop waited for an item, they locked the \
              queue's Mutex {relocks} times in {} ms — they are polling (lock, look, unlock, \
@@ -336,30 +509,67 @@ fn queue_survives_contention() {
     const PRODUCERS: u64 = 4;
     const CONSUMERS: u64 = 4;
     const EACH: u64 = 2000;
-    let q = BoundedQueue::new(3);
-    let mut received: Vec<u64> = thread::scope(|s| {
+    const CAPACITY: usize = 3;
+    let q = BoundedQueue::new(CAPACITY);
+    // The bound is an invariant: it must hold all through the run, not just
+    // at the end. A watcher checks it two ways while the threads contend:
+    // what len() says, and — not trusting len() — a count no queue can
+    // argue with: pushes that have returned minus pops that have started
+    // is a lower bound on the items inside.
+    let pushes_done = AtomicUsize::new(0);
+    let pops_started = AtomicUsize::new(0);
+    let finished = AtomicBool::new(false);
+    let (mut received, (most_len, most_inside)): (Vec<u64>, (usize, usize)) = thread::scope(|s| {
+        let watcher = s.spawn(|| {
+            let (mut most_len, mut most_inside) = (0, 0);
+            while !finished.load(Ordering::SeqCst) {
+                most_len = most_len.max(q.len());
+                // Pushes first: both only grow, so reading pops later
+                // can only make the bound smaller, never wrong.
+                let pushed = pushes_done.load(Ordering::SeqCst);
+                let popping = pops_started.load(Ordering::SeqCst);
+                most_inside = most_inside.max(pushed.saturating_sub(popping));
+            }
+            (most_len, most_inside)
+        });
         for p in 0..PRODUCERS {
-            let q = &q;
+            let (q, pushes_done) = (&q, &pushes_done);
             s.spawn(move || {
                 for i in 0..EACH {
                     q.push(p * EACH + i);
+                    pushes_done.fetch_add(1, Ordering::SeqCst);
                 }
             });
         }
         let consumers: Vec<_> = (0..CONSUMERS)
             .map(|_| {
-                let q = &q;
+                let (q, pops_started) = (&q, &pops_started);
                 s.spawn(move || {
                     (0..PRODUCERS * EACH / CONSUMERS)
-                        .map(|_| q.pop())
+                        .map(|_| {
+                            pops_started.fetch_add(1, Ordering::SeqCst);
+                            q.pop()
+                        })
                         .collect::<Vec<_>>()
                 })
             })
             .collect();
-        consumers
+        let received = consumers
             .into_iter()
             .flat_map(|c| c.join().expect("a consumer panicked"))
-            .collect()
+            .collect();
+        finished.store(true, Ordering::SeqCst);
+        (received, watcher.join().expect("the watcher panicked"))
+    });
+    let most = most_len.max(most_inside);
+    ensure(most <= CAPACITY, "over-capacity", || {
+        format!(
+            "with {PRODUCERS} producers and {CONSUMERS} consumers contending, the queue of \
+             capacity {CAPACITY} held {most} items at one moment (len() said up to {most_len}; \
+             {most_inside} pushes had returned beyond the pops begun) — after a wait, check \
+             the condition again in a `while` loop, not an `if`: another producer may have \
+             taken the free slot between the notification and the wake-up"
+        )
     });
     received.sort_unstable();
     let expected: Vec<u64> = (0..PRODUCERS * EACH).collect();
@@ -451,37 +661,150 @@ fn offload() {
     /// About a tenth of a second of CPU work in a debug build.
     const ROUNDS: u64 = 40_000_000;
     const BEAT: Duration = Duration::from_millis(5);
-    let (offloaded, direct, serial, late) = grade::step_async(LIMIT, || async {
-        // The same work done plainly first, both for the right answer and
-        // for how long it blocks a thread.
-        let (direct, serial) = measure(|| kata::offload::checksum(ROUNDS));
-        let heartbeat = Heartbeat::spawn(BEAT);
-        // Let the heartbeat start beating before the work begins.
-        tokio::time::sleep(BEAT * 4).await;
-        let offloaded = kata::offload::checksum_offloaded(ROUNDS).await;
-        tokio::time::sleep(BEAT * 4).await;
-        (offloaded, direct, serial, heartbeat.worst_lateness())
+    /// What one attempt saw.
+    struct Seen {
+        offloaded: u64,
+        direct: u64,
+        /// The work done plainly: how long it holds a thread.
+        serial: Usage,
+        /// The heartbeat's worst lateness while the work was offloaded.
+        late: Duration,
+        /// The whole process during the offloaded call.
+        during: Usage,
+        /// The whole process during a second offloaded call, alone on the
+        /// runtime, and the runtime thread's own CPU time and wake-ups in it.
+        alone: Usage,
+        runtime_cpu: Duration,
+        runtime_wakeups: Option<u64>,
+    }
+    let reading = busy::retry(ATTEMPTS, |_| {
+        let seen = grade::step_async(LIMIT, || async {
+            // The same work done plainly first, both for the right answer
+            // and for how long it blocks a thread.
+            let (direct, serial) = measure(|| kata::offload::checksum(ROUNDS));
+            let heartbeat = Heartbeat::spawn(BEAT);
+            // Let the heartbeat start beating before the work begins.
+            tokio::time::sleep(BEAT * 4).await;
+            let meter = Meter::start();
+            let offloaded = kata::offload::checksum_offloaded(ROUNDS).await;
+            let during = meter.stop();
+            // A blocked heartbeat records its lateness when it finally
+            // wakes: give it the chance.
+            tokio::time::sleep(BEAT * 4).await;
+            let late = heartbeat.worst_lateness();
+            drop(heartbeat);
+            // Once more with nothing else on the runtime, to see how the
+            // task waits. This async block runs on the runtime's only
+            // thread: its CPU time and wake-ups are the runtime's. Awaiting
+            // the result wakes it about once; asking again and again burns
+            // it; checking on a timer wakes it every tick.
+            let tid = thread_id();
+            let (cpu0, wakes0) = (harness::cpu::thread_cpu_time(), wakeups_of(tid));
+            let again = Meter::start();
+            let _ = kata::offload::checksum_offloaded(ROUNDS).await;
+            let alone = again.stop();
+            let runtime_cpu = harness::cpu::thread_cpu_time().saturating_sub(cpu0);
+            let runtime_wakeups = wakeups_of(tid).zip(wakes0).map(|(b, a)| b - a);
+            Seen {
+                offloaded,
+                direct,
+                serial,
+                late,
+                during,
+                alone,
+                runtime_cpu,
+                runtime_wakeups,
+            }
+        });
+        let work = seen.serial.wall.as_secs_f64();
+        let wall = seen.alone.wall.as_secs_f64();
+        let late = seen.late.as_secs_f64() > work / 4.0;
+        let burning = seen.runtime_cpu.as_secs_f64() > 0.3 * wall;
+        let polling = seen
+            .runtime_wakeups
+            .is_some_and(|w| w as f64 > wakeup_budget(wall));
+        if seen.offloaded != seen.direct || burning || polling {
+            // Wrong answers, CPU burnt and wake-ups are facts.
+            Reading::Fail(seen)
+        } else if late {
+            // Lateness is timing: another program holding the core makes
+            // a correct heartbeat late too.
+            if busy::is_quiet(&seen.during) && busy::is_quiet(&seen.serial) {
+                Reading::Fail(seen)
+            } else {
+                Reading::Unclear(seen)
+            }
+        } else if !busy::burn_judgeable(&seen.alone) {
+            Reading::Unclear(seen)
+        } else {
+            Reading::Pass(seen)
+        }
     });
+    let unclear = matches!(reading, Reading::Unclear(_));
+    let seen = reading.into_inner();
     expect_eq(
-        offloaded,
-        direct,
+        seen.offloaded,
+        seen.direct,
         format_args!("checksum_offloaded({ROUNDS})"),
     );
-    let work_ms = serial.wall.as_secs_f64() * 1e3;
-    let late_ms = late.as_secs_f64() * 1e3;
+    let work_ms = seen.serial.wall.as_secs_f64() * 1e3;
+    let wall_ms = seen.alone.wall.as_secs_f64() * 1e3;
+    let late_ms = seen.late.as_secs_f64() * 1e3;
+    let beat_ms = BEAT.as_millis();
+    if unclear {
+        grade::inconclusive(busy::inconclusive_message(
+            "checksum_offloaded computed beside a heartbeat",
+            &seen.during,
+            ATTEMPTS,
+        ));
+        return;
+    }
     ensure(late_ms <= work_ms / 4.0, "blocked-runtime", || {
         format!(
             "while checksum_offloaded computed (about {work_ms:.0} ms of CPU work), a task on the \
-             same runtime that wakes every {} ms was late by {late_ms:.0} ms — the work ran on \
-             the runtime's own thread, so no other task could run. Move it off the runtime with \
-             tokio::task::spawn_blocking (or rayon::spawn and a oneshot channel) and await the \
-             result",
-            BEAT.as_millis()
+             same runtime that wakes every {beat_ms} ms was late by {late_ms:.0} ms — the work ran \
+             on the runtime's own thread, so no other task could run. Move it off the runtime \
+             with tokio::task::spawn_blocking (or rayon::spawn and a oneshot channel) and await \
+             the result"
         )
     });
+    let runtime_ms = seen.runtime_cpu.as_secs_f64() * 1e3;
+    ensure(runtime_ms <= 0.3 * wall_ms, "busy-wait", || {
+        format!(
+            "while the work ran elsewhere ({wall_ms:.0} ms), the runtime's own thread was busy \
+             for {runtime_ms:.0} ms of it: the task waits for the result by asking again and \
+             again (a loop on is_finished() or try_recv() with yield_now) instead of awaiting \
+             the JoinHandle or the channel, which sleeps until the result is there"
+        )
+    });
+    if let Some(woken) = seen.runtime_wakeups {
+        ensure(
+            woken as f64 <= wakeup_budget(wall_ms / 1e3),
+            "polling",
+            || {
+                format!(
+                    "while the work ran elsewhere ({wall_ms:.0} ms) with nothing else on the \
+                 runtime, its thread woke up {woken} times: the task checks for the result on a \
+                 timer (sleep, then is_finished()) instead of awaiting the JoinHandle, which \
+                 wakes it once, when the result is there"
+                )
+            },
+        );
+    }
     note(format!(
-        "heartbeat late by at most {late_ms:.1} ms during {work_ms:.0} ms of work"
+        "heartbeat late by at most {late_ms:.1} ms during {work_ms:.0} ms of work; waiting alone, \
+         the runtime's thread used {runtime_ms:.1} ms of CPU and woke {} times",
+        seen.runtime_wakeups
+            .map_or_else(|| "an unknown number of".to_owned(), |w| w.to_string())
     ));
+}
+
+/// The wake-ups an idle runtime thread may have in `wall` seconds while it
+/// waits for one result: a few, and one per 20 ms for the runtime's own
+/// housekeeping. A task that checks every millisecond wakes fifty times
+/// as often.
+fn wakeup_budget(wall: f64) -> f64 {
+    wall / 0.02 + 10.0
 }
 
 // -------------------------------------------------------------- block_on --
@@ -614,6 +937,17 @@ fn block_on() {
                 )
             },
         );
+
+        // Few polls and little CPU prove an executor asleep only if it had
+        // a core to spin on (an executor spinning on a flag between two
+        // polls keeps one busy).
+        if !busy::burn_judgeable(&usage) {
+            grade::inconclusive(busy::inconclusive_message(
+                "block_on waited for a wake-up",
+                &usage,
+                1,
+            ));
+        }
 
         let both = kata::executor::block_on(async {
             let first = Delay::new(Duration::from_millis(30)).await;

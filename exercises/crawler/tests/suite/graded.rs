@@ -16,7 +16,8 @@
 //! `cargo test -p crawler-solution` (the reference).
 
 use crate::kata;
-use harness::grade::{ensure, fail, note};
+use harness::busy::{self, Reading};
+use harness::grade::{self, ensure, fail, note};
 use harness::heartbeat::Heartbeat;
 use harness::site::{self, Hostile, Latency, Site, SiteConfig, Stats};
 use harness::watchdog;
@@ -29,6 +30,12 @@ use url::Url;
 /// The watchdog's limit for one crawl. The reference needs well under a
 /// second for each one in a debug build.
 const LIMIT: Duration = Duration::from_secs(20);
+
+#[path = "measure.rs"]
+mod measure;
+use measure::{
+    IDLE_AT_MOST, check_no_napping, check_no_spinning, judge_slots, measure_beside, report_slots,
+};
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
@@ -114,6 +121,15 @@ fn run_blocking(
     call: &str,
     crawl: impl FnOnce() -> Report + Send + 'static,
 ) -> Report {
+    run_blocking_any(site, call, crawl)
+}
+
+/// [`run_blocking`] for a crawl that returns anything.
+fn run_blocking_any<R: Send + 'static>(
+    site: &Site,
+    call: &str,
+    crawl: impl FnOnce() -> R + Send + 'static,
+) -> R {
     let outcome = watchdog::try_run(LIMIT, crawl);
     outcome.unwrap_or_else(|| never_finished(site, call))
 }
@@ -469,37 +485,46 @@ fn sequential() {
 fn threads() {
     const WORKERS: usize = 8;
     let _cpu = harness::exclusive::cpu();
-    let site =
-        Site::start(SiteConfig::pages(400).with_latency(Latency::Fixed(Duration::from_millis(10))));
+    let site = Site::start(SiteConfig::pages(200).with_latency(SPREAD));
     let start = start_url(&site);
     let call = format!("crawl_threads({start}) with {WORKERS} threads");
 
-    let began = Instant::now();
-    let report = run_blocking(&site, &call, {
-        let start = start.clone();
-        move || kata::crawl_threads(&start, &options(WORKERS)).expect("the crawl can start")
+    // The whole site. Every page once, the bound reached and kept, and each
+    // worker given a new job as soon as it is free: measured from the
+    // site's record of every request's arrival and departure.
+    let reading = busy::retry(3, |_| {
+        site.reset_stats();
+        let (report, cost) = measure_beside(&site, || {
+            run_blocking(&site, &call, {
+                let start = start.clone();
+                move || kata::crawl_threads(&start, &options(WORKERS)).expect("the crawl can start")
+            })
+        });
+        let stats = site.stats();
+        check_found(
+            &report,
+            &page_urls(&site, |_| true),
+            &call,
+            "a worker that finds the queue empty must not give up while other workers are still \
+             fetching (they may find more links): end the crawl when nothing is queued *and* \
+             nothing is pending",
+        );
+        check_each_once(&stats, &call);
+        check_bound(
+            stats.peak_in_flight,
+            WORKERS,
+            &call,
+            "one-worker",
+            "are all the workers started before any is joined, do they all take jobs from one \
+             shared channel, and do they keep waiting for jobs while others are still fetching? \
+             (A queue that is empty for a moment does not mean the crawl is over: a worker still \
+             fetching may be about to queue a hundred links.)",
+        );
+        check_no_spinning(&call, &cost, stats.requests);
+        judge_slots(&site, WORKERS, &cost).map(|idle| (idle, cost))
     });
-    let wall = began.elapsed();
-    let stats = site.stats();
-    check_found(
-        &report,
-        &page_urls(&site, |_| true),
-        &call,
-        "a worker that finds the queue empty must not give up while other workers are still \
-         fetching (they may find more links): end the crawl when nothing is queued *and* \
-         nothing is pending",
-    );
-    check_each_once(&stats, &call);
-    check_bound(
-        stats.peak_in_flight,
-        WORKERS,
-        &call,
-        "one-worker",
-        "are all the workers started before any is joined, do they all take jobs from one \
-         shared channel, and do they keep waiting for jobs while others are still fetching? \
-         (A queue that is empty for a moment does not mean the crawl is over: a worker still \
-         fetching may be about to queue a hundred links.)",
-    );
+    let (_, cost) = reading.clone().into_inner();
+    let idle = report_slots(&call, WORKERS, reading.map(|r| r.0), &cost);
 
     site.reset_stats();
     let limited = Options {
@@ -522,15 +547,72 @@ fn threads() {
             )
         },
     );
+    let slow = check_waits_asleep(WORKERS.min(4), 8.0, |start, options| {
+        let start = start.clone();
+        move || kata::crawl_threads(&start, &options).expect("the crawl can start")
+    });
     note(format!(
-        "{} pages in {:.0} ms with {WORKERS} requests in flight at the peak",
-        report_len(&site),
-        ms(wall)
+        "{} pages in {:.0} ms with {WORKERS} requests in flight at the peak and {:.0}% of the \
+         slots idle while work waited ({:.0}% allowed); {:.2} cores busy; on a slow server, {slow}",
+        site.pages().len(),
+        ms(cost.usage.wall),
+        idle * 100.0,
+        IDLE_AT_MOST * 100.0,
+        cost.cores()
     ));
 }
 
-fn report_len(site: &Site) -> usize {
-    site.pages().len()
+/// Latencies spread from 5 to 80 ms, as real servers' are: a crawler that
+/// waits for a whole batch of requests waits for the slowest of each.
+const SPREAD: Latency = Latency::Uniform {
+    min: Duration::from_millis(5),
+    max: Duration::from_millis(80),
+};
+
+/// The slow server of [`check_waits_asleep`]: every answer takes this long.
+const SLOW: Duration = Duration::from_millis(100);
+
+/// A small crawl of a slow server, during which the crawler has nothing to
+/// do but wait: it must neither burn CPU (`busy-wait`) nor wake up on a
+/// timer (`polling`). `crawl` makes the crawl (run on a blocking thread, or
+/// wrapped in a runtime by the caller). Returns a description for the note.
+fn check_waits_asleep<C, R>(
+    bound: usize,
+    wakeups_per_request: f64,
+    crawl: impl Fn(&Url, Options) -> C,
+) -> String
+where
+    C: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    const PAGES: usize = 12;
+    let site = Site::start(SiteConfig::pages(60).with_latency(Latency::Fixed(SLOW)));
+    let start = start_url(&site);
+    let call = format!(
+        "a crawl of {PAGES} pages with {bound} in flight, at {} ms a page",
+        SLOW.as_millis()
+    );
+    let limited = Options {
+        max_pages: PAGES,
+        ..options(bound)
+    };
+    let (_, cost) = measure_beside(&site, || {
+        run_blocking_any(&site, &call, crawl(&start, limited))
+    });
+    let requests = site.stats().requests;
+    check_no_spinning(&call, &cost, requests);
+    check_no_napping(
+        &call,
+        &cost,
+        requests,
+        &format!("a server that answers in {} ms", SLOW.as_millis()),
+        wakeups_per_request,
+    );
+    format!(
+        "{requests} requests cost {:.2} cores and {} wake-ups",
+        cost.cores(),
+        cost.wakeups
+    )
 }
 
 // ----------------------------------------------------------------- async --
@@ -552,45 +634,67 @@ fn bounded_async() {
         max_pages: 100,
         ..options(BOUND)
     };
-    let (report, late, beats, wall) = run_async(&site, &call, {
+    let reading = busy::retry(3, |_| {
+        site.reset_stats();
+        let limited = limited.clone();
         let start = start.clone();
-        move || async move {
-            let heartbeat = Heartbeat::spawn(BEAT);
-            tokio::time::sleep(BEAT * 2).await;
-            let began = Instant::now();
-            let before = heartbeat.beats();
-            let report = kata::crawl_async(&start, &limited)
-                .await
-                .expect("the crawl can start");
-            (
-                report,
-                heartbeat.worst_lateness(),
-                heartbeat.beats() - before,
-                began.elapsed(),
-            )
+        let ((report, late, beats, wall), cost) = measure_beside(&site, || {
+            run_async(&site, &call, move || async move {
+                let heartbeat = Heartbeat::spawn(BEAT);
+                tokio::time::sleep(BEAT * 2).await;
+                let began = Instant::now();
+                let before = heartbeat.beats();
+                let report = kata::crawl_async(&start, &limited)
+                    .await
+                    .expect("the crawl can start");
+                (
+                    report,
+                    heartbeat.worst_lateness(),
+                    heartbeat.beats() - before,
+                    began.elapsed(),
+                )
+            })
+        });
+        // The share of the wake-ups the heartbeat would have had on an
+        // idle runtime (one per BEAT, a little less with timer rounding).
+        // A blocked runtime wakes it once per blockage instead. On a busy
+        // machine another program taking the core costs it beats too, so
+        // a low share fails only on a quiet one.
+        let share = beats as f64 * BEAT.as_secs_f64() / wall.as_secs_f64();
+        let seen = (report, late, beats, wall, share, cost);
+        if share >= 0.5 {
+            Reading::Pass(seen)
+        } else if busy::is_quiet(&cost.usage) {
+            Reading::Fail(seen)
+        } else {
+            Reading::Unclear(seen)
         }
     });
-    // The share of the wake-ups the heartbeat would have had on an idle
-    // runtime (one per BEAT, a little less with timer rounding). A blocked
-    // runtime wakes it once per blockage instead, whatever the machine is
-    // doing; a busy machine that preempts the thread now and then costs a
-    // few beats, not half of them.
-    let share = beats as f64 * BEAT.as_secs_f64() / wall.as_secs_f64();
-    ensure(share >= 0.5, "blocked-runtime", || {
-        format!(
-            "while {call} ran ({:.0} ms), a task on the same runtime that asks to wake every {} \
-             ms woke {beats} times — {:.0}% of the time it should have — and was late by up to \
-             {:.0} ms (the site answers in {} ms): something blocked the runtime's thread for \
-             about as long as a request takes. Inside async code, await the async client \
-             (reqwest::Client) — never a blocking call, a thread's join() or \
-             std::thread::sleep",
-            ms(wall),
-            BEAT.as_millis(),
-            share * 100.0,
-            ms(late),
-            LATENCY.as_millis()
-        )
-    });
+    let unclear = matches!(reading, Reading::Unclear(_));
+    let (report, late, beats, wall, share, cost) = reading.into_inner();
+    if unclear {
+        grade::inconclusive(busy::inconclusive_message(
+            &format!("{call} ran beside a heartbeat"),
+            &cost.usage,
+            3,
+        ));
+    } else {
+        ensure(share >= 0.5, "blocked-runtime", || {
+            format!(
+                "while {call} ran ({:.0} ms), a task on the same runtime that asks to wake every \
+                 {} ms woke {beats} times — {:.0}% of the time it should have — and was late by \
+                 up to {:.0} ms (the site answers in {} ms): something blocked the runtime's \
+                 thread for about as long as a request takes. Inside async code, await the async \
+                 client (reqwest::Client) — never a blocking call, a thread's join() or \
+                 std::thread::sleep",
+                ms(wall),
+                BEAT.as_millis(),
+                share * 100.0,
+                ms(late),
+                LATENCY.as_millis()
+            )
+        });
+    }
     let stats = site.stats();
     check_bound(
         stats.peak_in_flight,
@@ -614,26 +718,41 @@ fn bounded_async() {
         },
     );
 
-    // The whole site: every page, each once, and the crawl returns.
-    site.reset_stats();
-    let began = Instant::now();
-    let report = run_async(&site, &call, {
-        let start = start.clone();
-        move || async move {
-            kata::crawl_async(&start, &options(BOUND))
-                .await
-                .expect("the crawl can start")
-        }
+    // The whole of a site whose latencies are spread, as real servers'
+    // are: every page, each once, the crawl returns, no CPU burnt while it
+    // waits, and a new request started as soon as any finishes.
+    let spread = Site::start(SiteConfig::pages(500).with_latency(SPREAD));
+    let spread_start = start_url(&spread);
+    let reading = busy::retry(3, |_| {
+        spread.reset_stats();
+        let start = spread_start.clone();
+        let (report, cost) = measure_beside(&spread, || {
+            run_async(&spread, &call, move || async move {
+                kata::crawl_async(&start, &options(BOUND))
+                    .await
+                    .expect("the crawl can start")
+            })
+        });
+        let stats = spread.stats();
+        check_each_once(&stats, &call);
+        check_found(
+            &report,
+            &page_urls(&spread, |_| true),
+            &call,
+            "are the links of every page queued?",
+        );
+        ensure(stats.peak_in_flight <= BOUND, "exceeded-bound", || {
+            format!(
+                "{call} had {} requests in flight at once; the bound was {BOUND}",
+                stats.peak_in_flight
+            )
+        });
+        check_no_spinning(&call, &cost, stats.requests);
+        judge_slots(&spread, BOUND, &cost).map(|idle| (idle, cost))
     });
-    let wall = began.elapsed();
-    let stats = site.stats();
-    check_each_once(&stats, &call);
-    check_found(
-        &report,
-        &page_urls(&site, |_| true),
-        &call,
-        "are the links of every page queued?",
-    );
+    let (_, cost) = reading.clone().into_inner();
+    let idle = report_slots(&call, BOUND, reading.map(|r| r.0), &cost);
+    let mean = spread.slot_use(BOUND).mean_in_flight();
 
     // max_depth: no page beyond it is fetched. (With many requests in
     // flight a page may first be reached by a longer path, so the exact
@@ -671,18 +790,76 @@ fn bounded_async() {
     ensure(near.is_subset(&report.urls()), "max-depth", || {
         format!("with max_depth = 2, {call} missed pages linked from the start page itself")
     });
-    let serial = LATENCY * site.pages().len() as u32;
+    let slow = check_waits_asleep(4, 3.0, |start, options| {
+        let start = start.clone();
+        move || async_crawl(&start, &options)
+    });
     note(format!(
-        "{} pages in {:.0} ms ({:.0}× faster than one at a time at {} ms each), {BOUND} in \
-         flight at the peak; a heartbeat task beside it got {:.0}% of its wake-ups (50% needed; \
-         late by at most {:.1} ms)",
-        site.pages().len(),
-        ms(wall),
-        serial.as_secs_f64() / wall.as_secs_f64(),
-        LATENCY.as_millis(),
+        "{} pages at 5–80 ms each in {:.0} ms, {mean:.1} requests in flight on average ({BOUND} \
+         allowed), {:.0}% of the slots idle while work waited ({:.0}% allowed), {:.2} cores busy; \
+         a heartbeat task beside it got {:.0}% of its wake-ups (50% needed; late by at most {:.1} \
+         ms); on a slow server, {slow}",
+        spread.pages().len(),
+        ms(cost.usage.wall),
+        idle * 100.0,
+        IDLE_AT_MOST * 100.0,
+        cost.cores(),
         share * 100.0,
         ms(late)
     ));
+}
+
+/// A crawl that is nearly all backoff: a site whose only other page
+/// always answers 500, retried twice. Waiting out a backoff must cost
+/// nothing — no CPU (`busy-wait`: a loop that watches the clock), no
+/// stream of wake-ups (`polling`: a loop that naps and looks). Returns a
+/// description for the note.
+fn check_backoff_asleep() -> String {
+    const BACKOFF: Duration = Duration::from_millis(100);
+    let site = Site::start(SiteConfig::pages(1).with_hostile(&[Hostile::ErrorPages]));
+    let start = start_url(&site);
+    let call = format!(
+        "crawl_async({start}) of a page that always fails, retried twice with a backoff of {} ms",
+        BACKOFF.as_millis()
+    );
+    let retrying = Options {
+        retries: 2,
+        backoff: BACKOFF,
+        ..options(4)
+    };
+    let (_, cost) = measure_beside(&site, || {
+        run_blocking_any(&site, &call, move || async_crawl(&start, &retrying))
+    });
+    let requests = site.stats().requests;
+    check_no_spinning(&call, &cost, requests);
+    check_no_napping(
+        &call,
+        &cost,
+        requests,
+        &format!(
+            "backoffs of {} and {} ms",
+            BACKOFF.as_millis(),
+            2 * BACKOFF.as_millis()
+        ),
+        3.0,
+    );
+    format!(
+        "a crawl of {:.0} ms, mostly backing off, cost {:.2} cores and {} wake-ups",
+        ms(cost.usage.wall),
+        cost.cores(),
+        cost.wakeups
+    )
+}
+
+/// An async crawl on a fresh single-threaded runtime of its own, from
+/// blocking code.
+fn async_crawl(start: &Url, options: &Options) -> Report {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("cannot build a tokio runtime")
+        .block_on(kata::crawl_async(start, options))
+        .expect("the crawl can start")
 }
 
 // ---------------------------------------------------------------- polite --
@@ -719,13 +896,34 @@ fn polite() {
         ..Options::default()
     };
     let user_agent = polite.user_agent.clone();
-    let (report, late) = run_async(&site, &call, move || async move {
-        let heartbeat = Heartbeat::spawn(BEAT);
-        let report = kata::crawl_async(&start, &polite)
-            .await
-            .expect("the crawl can start");
-        (report, heartbeat.worst_lateness())
+    // Each backoff is at least BACKOFF long: a blocking one stalls the
+    // heartbeat at least that long. Lateness is timing, so a late
+    // heartbeat counts only on a quiet machine; the crawl is run again
+    // after a busy spell (every other check below is a fact about the
+    // requests, whatever the machine did).
+    let reading = busy::retry(3, |_| {
+        site.reset_stats();
+        let (start, polite) = (start.clone(), polite.clone());
+        let ((report, late), cost) = measure_beside(&site, || {
+            run_async(&site, &call, move || async move {
+                let heartbeat = Heartbeat::spawn(BEAT);
+                let report = kata::crawl_async(&start, &polite)
+                    .await
+                    .expect("the crawl can start");
+                (report, heartbeat.worst_lateness())
+            })
+        });
+        let seen = (report, late, cost);
+        if late < BACKOFF.mul_f64(0.8) {
+            Reading::Pass(seen)
+        } else if busy::is_quiet(&cost.usage) {
+            Reading::Fail(seen)
+        } else {
+            Reading::Unclear(seen)
+        }
     });
+    let late_unclear = matches!(reading, Reading::Unclear(_));
+    let (report, late, cost) = reading.into_inner();
     let stats = site.stats();
     let record = |path: &str| {
         let url = site.url(path);
@@ -826,6 +1024,53 @@ fn polite() {
             )
         },
     );
+    // A timeout is retried like a 5xx, with the same growing waits: the
+    // retry policy is about kinds of failure, not one status code.
+    let drip_times = stats
+        .times
+        .get(site::paths::DRIP)
+        .cloned()
+        .unwrap_or_default();
+    ensure(drip_times.len() == 1 + RETRIES as usize, "retries", || {
+        format!(
+            "{} times out on every attempt; with retries = {RETRIES}, {call} should try it {} \
+             times — a timeout is a transient failure, worth retrying like a 5xx answer \
+             (FetchError::is_transient says which errors are) — but requested it {} times",
+            site::paths::DRIP,
+            1 + RETRIES,
+            drip_times.len()
+        )
+    });
+    for (i, pair) in drip_times.windows(2).enumerate() {
+        let waited = pair[1].saturating_sub(pair[0]);
+        let wanted = TIMEOUT + BACKOFF * (1 << i);
+        ensure(waited >= wanted.mul_f64(0.9), "no-backoff", || {
+            format!(
+                "{call} retried {} {:.0} ms after the previous attempt began; the attempt's \
+                 timeout ({} ms) and then a backoff of {:.0} ms should come first",
+                site::paths::DRIP,
+                ms(waited),
+                TIMEOUT.as_millis(),
+                ms(BACKOFF * (1 << i))
+            )
+        });
+    }
+    // Failures that will fail again are not retried.
+    let huge_requests = stats.count(site::paths::HUGE);
+    let loop_requests = stats.count(site::paths::LOOP_A) + stats.count(site::paths::LOOP_B);
+    ensure(
+        huge_requests == 1 && loop_requests <= 5 + 1,
+        "retries",
+        || {
+            format!(
+                "{call} requested {} {huge_requests} times and the redirect loop {loop_requests} \
+                 times (one attempt follows at most 5 redirects: 6 requests): a body too large \
+                 or a redirect loop is the same next time — retry only what may go away \
+                 (FetchError::is_transient, and 5xx answers)",
+                site::paths::HUGE
+            )
+        },
+    );
     // The body cap and the redirect limit.
     let huge = record(site::paths::HUGE);
     ensure(
@@ -892,15 +1137,25 @@ fn polite() {
             )
         },
     );
-    // Each backoff is at least BACKOFF long: a blocking one stalls the
-    // heartbeat at least that long.
-    ensure(late < BACKOFF.mul_f64(0.8), "blocked-runtime", || {
-        format!(
-            "a task beside {call} on the same runtime was late by {:.0} ms: a wait blocked the \
+    check_no_spinning(&call, &cost, stats.requests);
+    if late_unclear {
+        grade::inconclusive(busy::inconclusive_message(
+            &format!("{call} ran beside a heartbeat"),
+            &cost.usage,
+            3,
+        ));
+    }
+    ensure(
+        late_unclear || late < BACKOFF.mul_f64(0.8),
+        "blocked-runtime",
+        || {
+            format!(
+                "a task beside {call} on the same runtime was late by {:.0} ms: a wait blocked the \
              thread. Back off with tokio::time::sleep(...).await, never std::thread::sleep",
-            ms(late)
-        )
-    });
+                ms(late)
+            )
+        },
+    );
     // The per-host limit, on a site without streamed hostile pages: when a
     // client gives up on a response the server is still sending (the drip,
     // the huge page), the server only notices at its next write, so its
@@ -932,10 +1187,11 @@ fn polite() {
              per_host permits, and hold a permit while a request is in flight"
         )
     });
+    let backoff = check_backoff_asleep();
     let failures = report.failures();
     note(format!(
         "{} pages recorded, {failures} failures reported ({}), robots obeyed, at most \
-         {host_peak} requests per host",
+         {host_peak} requests per host; {:.2} cores busy; {backoff}",
         report.pages.len(),
         report
             .outcomes()
@@ -943,6 +1199,7 @@ fn polite() {
             .filter(|(outcome, _)| outcome != "ok")
             .map(|(outcome, n)| format!("{n} {outcome}"))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", "),
+        cost.cores()
     ));
 }

@@ -17,6 +17,7 @@
 //! `cargo test -p image-processor-solution` (the reference).
 
 use crate::kata;
+use harness::busy::{self, Reading};
 use harness::cpu;
 use harness::grade::{ensure, fail, needs_two_cores, note, step};
 use harness::memory;
@@ -181,6 +182,100 @@ fn no_panic<T>(call: &str, f: impl FnOnce() -> T) -> T {
 
 // ---------------------------------------------------------------- step 1
 
+// This test binary's own fsync and rename, recorded: durability is a
+// matter of which calls happen in which order (harness::durability).
+harness::observe_durability!();
+
+/// (device, inode) of the file at `path`: which file it is, whatever its
+/// name.
+fn identity(path: &Path) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path).map(|m| (m.dev(), m.ino())).ok()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+/// Fail with `removed-target` if `write_atomically` removes the old file
+/// before the rename, and with `not-durable` unless it flushes the
+/// temporary file to disk before renaming it onto `target`. Skipped
+/// where the calls cannot be watched.
+fn check_durable(target: &Path) {
+    use harness::durability::{self, Call};
+    if !durability::observing() {
+        harness::grade::skip(
+            "durability: this platform's fsync and rename cannot be watched, so the order of the \
+             two was not checked",
+        );
+        return;
+    }
+    // An old photo under the name first, to see what becomes of it.
+    std::fs::write(target, b"the old photo").expect("setting up");
+    let old = identity(target);
+    let _ = durability::take();
+    if let Err(e) = kata::write::write_atomically(target, b"a photo that must survive a crash") {
+        fail(
+            "write-failed",
+            format!(
+                "write_atomically({}) failed: {e}. {WRITE_FAILED}",
+                target.display()
+            ),
+        );
+    }
+    let calls = durability::take();
+    let call = format!("write_atomically({})", target.display());
+    if let Some(old) = old
+        && calls.contains(&Call::Unlink { file: old })
+    {
+        fail(
+            "removed-target",
+            format!(
+                "{call} removed the old file before renaming the new one onto its name: for a \
+                 moment there was no photo under that name at all (and a crash then loses \
+                 both). rename replaces the target in one step — the name always points at \
+                 the old file or the new one — so there is nothing to remove first"
+            ),
+        );
+    }
+    let Some(written) = identity(target) else {
+        return;
+    };
+    let renamed = calls
+        .iter()
+        .position(|c| *c == Call::Rename { file: written });
+    let synced = calls
+        .iter()
+        .position(|c| *c == Call::Sync { file: written });
+    match (synced, renamed) {
+        (Some(s), Some(r)) if s < r => {}
+        (Some(_), Some(_)) => fail(
+            "not-durable",
+            format!(
+                "{call} flushed the file to disk only after renaming it: between the rename and \
+                 the flush, a crash can leave an empty file under the real name. Call sync_all \
+                 on the temporary file before the rename"
+            ),
+        ),
+        (None, Some(_)) => fail(
+            "not-durable",
+            format!(
+                "{call} renamed the temporary file without flushing it to disk first (no \
+                 File::sync_all): the kernel may write the rename before the data, and a crash \
+                 right after it leaves an empty file under the real name — the old photo gone, \
+                 the new one not there. Call sync_all on the temporary file before the rename"
+            ),
+        ),
+        // No rename of the file that ended up under the name: the other
+        // checks of this step say what is wrong with that.
+        (_, None) => {}
+    }
+}
+
 /// Checks of `write_atomically` against the real file system.
 fn check_atomic_write(scratch: &Scratch) {
     // 1. Replacing an existing file must replace the *file*, not its
@@ -220,15 +315,22 @@ fn check_atomic_write(scratch: &Scratch) {
         )
     });
 
+    // 1b. Durable before it is named: the temporary file's bytes reach the
+    //     disk (fsync) *before* the rename, or a crash right after the
+    //     rename can leave an empty file under the real name. Nothing in
+    //     the file shows it afterwards, so the calls themselves are
+    //     watched (see harness::durability).
+    check_durable(&dir.join("durable.jpg"));
+
     // 2. A reader polling the file while it is rewritten must always find
     //    it, complete: old or new, nothing in between, never missing.
     let a = vec![b'a'; 4 << 20];
     let b = vec![b'b'; (4 << 20) + 1];
     std::fs::write(&target, &a).expect("setting up");
     let stop = AtomicBool::new(false);
-    let (torn, reads) = std::thread::scope(|s| {
+    let (torn, missing, reads) = std::thread::scope(|s| {
         let reader = s.spawn(|| {
-            let (mut torn, mut reads) = (None, 0);
+            let (mut torn, mut missing, mut reads) = (None, None, 0);
             while !stop.load(Ordering::Relaxed) {
                 reads += 1;
                 match std::fs::read(&target) {
@@ -241,11 +343,11 @@ fn check_atomic_write(scratch: &Scratch) {
                         ));
                     }
                     Err(e) => {
-                        torn.get_or_insert(format!("no file ({e})"));
+                        missing.get_or_insert(format!("no file ({e})"));
                     }
                 }
             }
-            (torn, reads)
+            (torn, missing, reads)
         });
         // A second reader only opens the file, as fast as it can: a gap
         // of microseconds between deleting the old file and renaming the
@@ -270,8 +372,12 @@ fn check_atomic_write(scratch: &Scratch) {
             }
         }
         stop.store(true, Ordering::Relaxed);
-        let (torn, reads) = reader.join().expect("the reader thread");
-        (torn.or(opener.join().expect("the opener thread")), reads)
+        let (torn, missing, reads) = reader.join().expect("the reader thread");
+        (
+            torn,
+            missing.or(opener.join().expect("the opener thread")),
+            reads,
+        )
     });
     if let Some(what) = torn {
         fail(
@@ -280,6 +386,18 @@ fn check_atomic_write(scratch: &Scratch) {
                 "a reader polling the output while it was rewritten found {what} (in {reads} \
                  reads). Anyone opening the file at that moment — a viewer, a sync client — \
                  gets a broken image. Write elsewhere in the folder, then rename"
+            ),
+        );
+    }
+    if let Some(what) = missing {
+        fail(
+            "removed-target",
+            format!(
+                "a reader opening the output while it was rewritten found {what}: for a moment \
+                 there was no photo under its name. Is the old file removed before the \
+                 temporary one is renamed? rename replaces the target in one step — the name \
+                 always points at the old file or the new one — so there is nothing to remove \
+                 first, and removing it opens exactly the gap a rename closes"
             ),
         );
     }
@@ -569,7 +687,7 @@ fn one_image() {
             },
         );
         note(
-            "outputs match decode → ops → encode; replaced, not rewritten; readers never saw a partial file; a failed write left nothing",
+            "outputs match decode → ops → encode; replaced, not rewritten, flushed to disk before the rename; readers never saw a partial file; a failed write left nothing",
         );
     });
 }
@@ -622,7 +740,7 @@ fn check_progress_is_live(call: &str, ran: &Ran) {
         "late-progress",
         || {
             format!(
-                "{call} made its first progress call {:.0} ms into a {:.0} ms batch: call              progress.done as each image finishes, not after collecting them all",
+                "{call} made its first progress call {:.0} ms into a {:.0} ms batch: call progress.done as each image finishes, not after collecting them all",
                 first.as_secs_f64() * 1e3,
                 ran.wall.as_secs_f64() * 1e3
             )
@@ -742,6 +860,47 @@ fn sequential_batch() {
     });
 }
 
+/// A share of a parallel run during which fewer than all cores may be busy:
+/// a batch handed to rayon image by image leaves one core idle only for
+/// its last image or two; one handed out in waves leaves one idle at the
+/// end of every wave.
+const ALONE_AT_MOST: f64 = 0.25;
+
+/// The timeline's resolution: cores used are sampled this often.
+const SAMPLE: Duration = Duration::from_millis(10);
+
+/// The share of `timeline` during which fewer than all cores were busy,
+/// and in how many stretches.
+fn alone(timeline: &cpu::Timeline) -> (f64, usize) {
+    let (time, stretches) = timeline.time_below(cpu::available_cores() as f64 - 0.5);
+    (
+        time.as_secs_f64() / timeline.wall().as_secs_f64().max(1e-9),
+        stretches,
+    )
+}
+
+fn waves_message(call: &str, cores: f64, alone: f64, stretches: usize, available: usize) -> String {
+    format!(
+        "{call} averaged {cores:.2} cores, but for {:.0}% of its run, in {stretches} stretches, \
+         fewer than {available} were busy: the images are handed out in waves (a chunk at a \
+         time, each waiting for its slowest image) or part of the work runs alone. Give rayon \
+         the whole batch at once — one par_iter over all the jobs — so a thread that finishes \
+         takes the next image",
+        alone * 100.0
+    )
+}
+
+/// What one measured parallel batch showed.
+struct ParallelRun {
+    jobs: Vec<Job>,
+    ran: Ran,
+    usage: cpu::Usage,
+    timeline: cpu::Timeline,
+    resident: Option<u64>,
+    extra_threads: usize,
+    heap: Option<u64>,
+}
+
 #[test]
 fn parallel_batch() {
     step(LIMIT, || {
@@ -759,79 +918,107 @@ fn parallel_batch() {
 
         let seq_out = scratch.sub("sequential");
         let (seq_jobs, _) = kata::job::plan(&inputs, &seq_out, &settings);
-        harness::alloc::reset_peak();
-        let (seq, seq_usage) = cpu::measure(|| {
-            in_pool(1, || {
-                run_batch(kata::batch::sequential, &seq_jobs, &settings)
-            })
-        });
-        let seq_heap = harness::alloc::peak_live_bytes();
-        assert_eq!(
-            seq.outcomes.len(),
-            seq_jobs.len(),
-            "step 2 passes before step 3"
-        );
+        let sequential = || {
+            harness::alloc::reset_peak();
+            let (seq, usage) = cpu::measure(|| {
+                in_pool(1, || {
+                    run_batch(kata::batch::sequential, &seq_jobs, &settings)
+                })
+            });
+            assert_eq!(
+                seq.outcomes.len(),
+                seq_jobs.len(),
+                "step 2 passes before step 3"
+            );
+            (usage, harness::alloc::peak_live_bytes())
+        };
+        let (mut seq_usage, seq_heap) = sequential();
 
         let available = cpu::available_cores();
-        let attempt = |round: usize| {
+        let measure_parallel = |round: usize| {
             let out = scratch.sub(&format!("parallel-{round}"));
             let (jobs, _) = kata::job::plan(&inputs, &out, &settings);
             let before = memory::thread_count().unwrap_or(0);
             let sampler = memory::ThreadSampler::start(Duration::from_millis(1));
             harness::alloc::reset_peak();
-            let ((ran, usage), peak) = memory::measure_peak(|| {
-                cpu::measure(|| run_batch(kata::batch::parallel, &jobs, &settings))
+            let ((ran, usage, timeline), resident) = memory::measure_peak(|| {
+                cpu::measure_timeline(SAMPLE, || {
+                    run_batch(kata::batch::parallel, &jobs, &settings)
+                })
             });
-            let extra_threads = sampler.stop().saturating_sub(before);
-            let heap = harness::alloc::peak_live_bytes();
-            (jobs, ran, usage, peak, extra_threads, heap)
-        };
-        let good_enough = |usage: &cpu::Usage| {
-            usage.cores_used() >= 0.8 * available as f64
-                && seq_usage.wall.as_secs_f64() / usage.wall.as_secs_f64() >= 1.3
-        };
-        let mut measured = attempt(1);
-        if available >= 2 && !good_enough(&measured.2) {
-            // Once more before judging: on a shared machine another
-            // program can take a core for a while. A batch that really
-            // runs on one core fails both times.
-            let again = attempt(2);
-            if again.2.cores_used() > measured.2.cores_used() {
-                measured = again;
+            // The timeline's sampler is one thread of the test's own.
+            let extra_threads = sampler.stop().saturating_sub(before + 1);
+            ParallelRun {
+                jobs,
+                ran,
+                usage,
+                timeline,
+                resident,
+                extra_threads,
+                heap: harness::alloc::peak_live_bytes(),
             }
-        }
-        let (jobs, ran, usage, peak, extra_threads, heap) = measured;
-        let call = format!("parallel({} jobs)", jobs.len());
-        check_complete(&call, &jobs, &ran.outcomes, ran.callers.len());
-        check_progress_is_live(&call, &ran);
-        for (a, b) in seq_jobs.iter().zip(&jobs) {
-            ensure(
-                read(&a.output) == read(&b.output),
-                "different-output",
-                || {
-                    format!(
-                        "{call}: {} differs from the sequential batch's output for the same image. \
-                     Parallel processing must not change a single byte",
-                        b.output.display()
-                    )
-                },
-            );
-        }
-        let cores = usage.cores_used();
-        let speedup = seq_usage.wall.as_secs_f64() / usage.wall.as_secs_f64();
-        let distinct: std::collections::HashSet<_> = ran.callers.iter().collect();
-        let peak_text = match (heap, seq_heap) {
+        };
+        let reading = busy::retry(3, |round| {
+            if round > 0 && !busy::is_quiet(&seq_usage) {
+                // The baseline was disturbed too: measure it again.
+                seq_usage = sequential().0;
+            }
+            let run = measure_parallel(round);
+            let call = format!("parallel({} jobs)", run.jobs.len());
+            check_complete(&call, &run.jobs, &run.ran.outcomes, run.ran.callers.len());
+            check_progress_is_live(&call, &run.ran);
+            for (a, b) in seq_jobs.iter().zip(&run.jobs) {
+                ensure(
+                    read(&a.output) == read(&b.output),
+                    "different-output",
+                    || {
+                        format!(
+                            "{call}: {} differs from the sequential batch's output for the same \
+                             image. Parallel processing must not change a single byte",
+                            b.output.display()
+                        )
+                    },
+                );
+            }
+            // How many threads there were is a fact, however busy the
+            // machine; the rest are measurements.
+            if run.extra_threads > available + 2 || available < 2 {
+                return Reading::Fail(run);
+            }
+            let Some(bar) = busy::parallel_bar(&run.usage) else {
+                return Reading::Unclear(run);
+            };
+            let quiet = busy::is_quiet(&run.usage) && busy::is_quiet(&seq_usage);
+            let speedup = seq_usage.wall.as_secs_f64() / run.usage.wall.as_secs_f64();
+            if run.usage.cores_used() < bar {
+                return Reading::Fail(run);
+            }
+            if speedup < 1.3 || alone(&run.timeline).0 > ALONE_AT_MOST {
+                return if quiet {
+                    Reading::Fail(run)
+                } else {
+                    Reading::Unclear(run)
+                };
+            }
+            Reading::Pass(run)
+        });
+        let unclear = matches!(reading, Reading::Unclear(_));
+        let run = reading.into_inner();
+        let call = format!("parallel({} jobs)", run.jobs.len());
+        let cores = run.usage.cores_used();
+        let speedup = seq_usage.wall.as_secs_f64() / run.usage.wall.as_secs_f64();
+        let distinct: std::collections::HashSet<_> = run.ran.callers.iter().collect();
+        let extra_threads = run.extra_threads;
+        let peak_text = match (run.heap, seq_heap) {
             (Some(heap), Some(seq_heap)) => format!(
                 "{:.0} MB of heap at once (the sequential batch: {:.0} MB)",
                 mb(heap),
                 mb(seq_heap)
             ),
-            _ => peak.map_or("unknown".to_owned(), |p| {
+            _ => run.resident.map_or("unknown".to_owned(), |p| {
                 format!("{:.0} MB resident", mb(p))
             }),
         };
-        // Threads first: how many there were is a structural fact, true
-        // however busy the machine is, while cores used is a measurement.
         ensure(extra_threads <= available + 2, "oversubscribed", || {
             format!(
                 "{call} had {extra_threads} threads of its own alive at once for {available} \
@@ -841,34 +1028,117 @@ fn parallel_batch() {
                  is 1000 photos in memory. Use rayon's pool, one thread per core"
             )
         });
-        if needs_two_cores("cores used by the parallel batch") {
-            ensure(cores >= 0.8 * available as f64, "not-parallel", || {
-                format!(
-                    "{call} kept {cores:.2} cores busy of {available} (it needs at least {:.2}), \
-                     finished by {} thread(s), {speedup:.2}× the sequential speed. Process the \
-                     images with a rayon parallel iterator (par_iter) so every core takes images",
-                    0.8 * available as f64,
-                    distinct.len()
-                )
-            });
+        if !needs_two_cores("cores used and speed-up of the parallel batch") {
+            return;
         }
-        if needs_two_cores("parallel speed-up") {
-            ensure(speedup >= 1.3, "no-speedup", || {
-                format!(
-                    "{call} kept {cores:.2} cores busy but ran only {speedup:.2}× the \
-                     sequential speed: is something (a lock held while processing, a shared \
-                     buffer) making the threads wait for each other?"
-                )
-            });
+        if unclear {
+            harness::grade::inconclusive(busy::inconclusive_message(&call, &run.usage, 3));
+            return;
         }
+        let bar = busy::parallel_bar(&run.usage).unwrap_or(0.8 * available as f64);
+        let (alone_share, stretches) = alone(&run.timeline);
+        // Too few cores on average, but every core busy for much of the run:
+        // parallel in bursts — waves — rather than not parallel at all.
+        let in_bursts = alone_share <= 0.7 && busy::is_quiet(&run.usage);
+        ensure(cores >= bar || !in_bursts, "idle-cores", || {
+            waves_message(&call, cores, alone_share, stretches, available)
+        });
+        ensure(cores >= bar, "not-parallel", || {
+            format!(
+                "{call} kept {cores:.2} cores busy of {available} (it needs at least {bar:.2}), \
+                 finished by {} thread(s), {speedup:.2}× the sequential speed. Process the \
+                 images with a rayon parallel iterator (par_iter) so every core takes images",
+                distinct.len()
+            )
+        });
+        ensure(speedup >= 1.3, "no-speedup", || {
+            format!(
+                "{call} kept {cores:.2} cores busy but ran only {speedup:.2}× the \
+                 sequential speed: is something (a lock held while processing, a shared \
+                 buffer) making the threads wait for each other?"
+            )
+        });
+        ensure(alone_share <= ALONE_AT_MOST, "idle-cores", || {
+            waves_message(&call, cores, alone_share, stretches, available)
+        });
+        let stages = check_stages_side_by_side(&scratch);
         note(format!(
             "{} images: {cores:.2} cores busy of {available}, {speedup:.2}× the sequential speed \
-             ({:.0} ms → {:.0} ms), {extra_threads} extra threads at most, {peak_text}; outputs identical",
-            jobs.len(),
+             ({:.0} ms → {:.0} ms), one core idle {:.0}% of the run, {extra_threads} extra \
+             threads at most, {peak_text}; outputs identical; {stages}",
+            run.jobs.len(),
             seq_usage.wall.as_secs_f64() * 1e3,
-            usage.wall.as_secs_f64() * 1e3
+            run.usage.wall.as_secs_f64() * 1e3,
+            alone_share * 100.0
         ));
     });
+}
+
+/// Fail with `serialised-stage` if a parallel batch never runs two images
+/// through the same stage (decoding, the operations, encoding) at once: a
+/// lock around one stage, which throughput on two cores cannot show — the
+/// other thread just works on another stage meanwhile.
+///
+/// The batch is made so that overlap is certain for correct code: one
+/// large photo first, whose every stage takes longer than a whole small
+/// photo does, and many small ones. While one thread is in the large one's
+/// decoding, its operations and its encoding, the other goes through all
+/// three stages several times. Returns a description for the note.
+fn check_stages_side_by_side(scratch: &Scratch) -> String {
+    use kata::stages;
+    let mut specs = vec![spec("a-large.jpg", 4000, 3000, Kind::Jpeg, 31)];
+    specs.extend((0..40).map(|i| spec(&format!("small-{i:02}.jpg"), 400, 300, Kind::Jpeg, 40 + i)));
+    let inputs = synth::write_set(&scratch.sub("stages-in"), &specs).expect("writing test images");
+    // Every stage does real work on every photo: decoding, fitting and
+    // sharpening, encoding as PNG (slower than JPEG for a large image).
+    let settings = Settings {
+        ops: vec![
+            Op::Fit {
+                width: 2000,
+                height: 2000,
+            },
+            Op::Sharpen { sigma: 1.0 },
+        ],
+        output: OutputFormat::Png,
+        ..Settings::default()
+    };
+    let (jobs, _) = kata::job::plan(&inputs, &scratch.sub("stages-out"), &settings);
+    for stage in stages::ALL {
+        stage.reset();
+    }
+    let outcomes = kata::batch::parallel(&jobs, &settings, Progress::none());
+    let call = format!(
+        "parallel({} jobs: one 12-megapixel photo, then 40 small ones)",
+        jobs.len()
+    );
+    check_complete(&call, &jobs, &outcomes, jobs.len());
+    for stage in stages::ALL {
+        ensure(stage.calls() >= jobs.len(), "bypassed-given-code", || {
+            format!(
+                "{call}: the given code counted only {} of {} images {} — does process_one call \
+                 codec::decode, ops::apply and codec::encode?",
+                stage.calls(),
+                jobs.len(),
+                stage.name
+            )
+        });
+        ensure(stage.peak() >= 2, "serialised-stage", || {
+            format!(
+                "{call}: never were two images {} at the same time, although one thread spent \
+                 long on the large photo while the other went through the small ones. Is that \
+                 stage behind a lock (a Mutex or a RwLock write \"to be safe\")? The given \
+                 codec and operations are safe to call from many threads at once; a lock \
+                 around one stage makes it run one image at a time, which two cores hide and \
+                 eight do not",
+                stage.name
+            )
+        });
+    }
+    let peaks: Vec<String> = stages::ALL
+        .iter()
+        .map(|s| format!("{} {}", s.name, s.peak()))
+        .collect();
+    format!("stages side by side at most: {}", peaks.join(", "))
 }
 
 // ---------------------------------------------------------------- step 4
@@ -930,6 +1200,16 @@ fn compare_blurs(
     got
 }
 
+/// The speed-up the huge blur must reach over the sequential one: above
+/// 1, with room for noise. The blur reads and writes far more memory than
+/// it computes, and on a shared virtual machine the memory's speed
+/// varies from one second to the next: the reference measured 1.3–2.5×
+/// (best of two runs each) on one 2-core machine, its sequential time
+/// alone varying by 1.8×. So this catches cores kept busy with something
+/// else (each thread copying the image, say), and the thread count and
+/// the timeline catch the rest: a thread per row, a pass left sequential.
+const HUGE_SPEEDUP: f64 = 1.1;
+
 #[test]
 fn huge_image() {
     step(LIMIT, || {
@@ -942,39 +1222,134 @@ fn huge_image() {
             let pixels: Vec<u8> = (0..w * h * c).map(|i| (i * 37 % 251) as u8).collect();
             compare_blurs(&pixels, w, h, c, 1.5);
         }
-        // Timed apart from the comparison, each on its own.
-        let (_, seq) = cpu::measure(|| kata::blur::blur_sequential(pixels, width, height, 3, 3.0));
-        let blur = || cpu::measure(|| kata::tiles::blur_parallel(pixels, width, height, 3, 3.0)).1;
-        let mut usage = blur();
+        // Timed apart from the comparison, each on its own, and judged as
+        // the batch is: threads, cores, speed-up, and when cores were idle.
+        rayon::join(|| (), || ());
         let available = cpu::available_cores();
-        // Rows are handed out in pieces, and the two passes each end with
-        // a tail where one thread finishes its last rows alone: a lower bar
-        // than for the batch, still far above one core.
-        let bar = 0.7 * available as f64;
-        if available >= 2 && usage.cores_used() < bar {
-            // Once more before judging, as for the batch.
-            let again = blur();
-            if again.cores_used() > usage.cores_used() {
-                usage = again;
+        let call = format!("blur_parallel on a {width}×{height} image");
+        let reading = busy::retry(3, |_| {
+            // The blur is bound by memory as much as by the cores, and this
+            // machine's memory may be shared with others it cannot see: the
+            // best of two interleaved runs of each is the fair comparison.
+            let mut best: Option<(cpu::Usage, cpu::Usage, cpu::Timeline, usize)> = None;
+            for _ in 0..2 {
+                let (_, seq) =
+                    cpu::measure(|| kata::blur::blur_sequential(pixels, width, height, 3, 3.0));
+                let before = memory::thread_count().unwrap_or(0);
+                let sampler = memory::ThreadSampler::start(Duration::from_millis(1));
+                kata::stages::HORIZONTAL.reset();
+                kata::stages::VERTICAL.reset();
+                let (_, par, timeline) = cpu::measure_timeline(SAMPLE, || {
+                    kata::tiles::blur_parallel(pixels, width, height, 3, 3.0)
+                });
+                // The timeline's sampler is one thread of the test's own.
+                let extra = sampler.stop().saturating_sub(before + 1);
+                best = Some(match best {
+                    None => (seq, par, timeline, extra),
+                    Some((s, p, t, e)) => (
+                        if seq.wall < s.wall { seq } else { s },
+                        if par.wall < p.wall { par } else { p },
+                        if par.wall < p.wall { timeline } else { t },
+                        e.max(extra),
+                    ),
+                });
+            }
+            let run = best.expect("measured twice");
+            let (seq, par, extra_threads) = (run.0, run.1, run.3);
+            if extra_threads > available + 2 || available < 2 {
+                return Reading::Fail(run);
+            }
+            // Rows are handed out in pieces, and each pass ends with a short
+            // tail: a lower bar than the batch's, still far above one core.
+            let Some(bar) = busy::parallel_bar(&par).map(|b| b * 7.0 / 8.0) else {
+                return Reading::Unclear(run);
+            };
+            let speedup = seq.wall.as_secs_f64() / par.wall.as_secs_f64().max(1e-9);
+            let quiet = busy::is_quiet(&par) && busy::is_quiet(&seq);
+            if par.cores_used() < bar {
+                Reading::Fail(run)
+            } else if speedup < HUGE_SPEEDUP || alone(&run.2).0 > ALONE_AT_MOST {
+                if quiet {
+                    Reading::Fail(run)
+                } else {
+                    Reading::Unclear(run)
+                }
+            } else {
+                Reading::Pass(run)
+            }
+        });
+        let unclear = matches!(reading, Reading::Unclear(_));
+        let (seq, usage, timeline, extra_threads) = reading.into_inner();
+        // Rows side by side in each pass, counted by the given row
+        // functions: a fact, however busy the machine. A pass left on one
+        // thread is part of the work running alone — the horizontal pass
+        // is most of the work, the vertical one is cheap enough that the
+        // cores used would hardly show it.
+        if available >= 2 {
+            for pass in [&kata::stages::HORIZONTAL, &kata::stages::VERTICAL] {
+                ensure(pass.peak() >= 2, "idle-cores", || {
+                    format!(
+                        "{call}: never were two rows {} computed at the same time — that pass \
+                         runs on one thread while the other cores wait. Hand its output rows to \
+                         rayon too (par_chunks_mut(row_len))",
+                        pass.name
+                    )
+                });
             }
         }
-        let parallel_wall = usage.wall;
         let cores = usage.cores_used();
-        if needs_two_cores("cores used by blur_parallel") {
-            ensure(cores >= bar, "not-parallel", || {
-                format!(
-                    "blur_parallel on a {width}×{height} image kept {cores:.2} cores busy of \
-                     {available} (at least {bar:.2} expected). Hand the output rows to rayon: \
-                     par_chunks_mut(row_len) for both passes"
-                )
-            });
+        let speedup = seq.wall.as_secs_f64() / usage.wall.as_secs_f64().max(1e-9);
+        ensure(extra_threads <= available + 2, "oversubscribed", || {
+            format!(
+                "{call} had {extra_threads} threads of its own alive at once for {available} \
+                 cores, {speedup:.2}× the sequential speed: a thread per row (or per band) \
+                 costs more to start and switch than the row takes to blur. Hand the rows to \
+                 rayon's pool: par_chunks_mut(row_len), one thread per core"
+            )
+        });
+        if needs_two_cores("cores used and speed-up of blur_parallel") {
+            if unclear {
+                harness::grade::inconclusive(busy::inconclusive_message(&call, &usage, 3));
+            } else {
+                let bar =
+                    busy::parallel_bar(&usage).map_or(0.7 * available as f64, |b| b * 7.0 / 8.0);
+                let (alone_share, stretches) = alone(&timeline);
+                let in_bursts = alone_share <= 0.7 && busy::is_quiet(&usage);
+                let part_alone = || {
+                    format!(
+                        "{call} averaged {cores:.2} cores, {speedup:.2}× the sequential speed, but \
+                         for {:.0}% of its run, in {stretches} stretch(es), fewer than {available} \
+                         cores were busy: one of the two passes (or part of one) runs on one \
+                         thread. Both passes must hand their rows to rayon",
+                        alone_share * 100.0
+                    )
+                };
+                ensure(cores >= bar || !in_bursts, "idle-cores", part_alone);
+                ensure(cores >= bar, "not-parallel", || {
+                    format!(
+                        "{call} kept {cores:.2} cores busy of {available} (at least {bar:.2} \
+                         expected). Hand the output rows to rayon: par_chunks_mut(row_len) for \
+                         both passes"
+                    )
+                });
+                ensure(speedup >= HUGE_SPEEDUP, "no-speedup", || {
+                    format!(
+                        "{call} kept {cores:.2} cores busy but ran only {speedup:.2}× the \
+                         sequential speed (best of two runs each): the cores are busy with \
+                         something other than blurring (starting threads, copying the image, \
+                         waiting on a lock)"
+                    )
+                });
+                ensure(alone_share <= ALONE_AT_MOST, "idle-cores", part_alone);
+            }
         }
-        let speedup = seq.wall.as_secs_f64() / parallel_wall.as_secs_f64().max(1e-9);
         note(format!(
             "{width}×{height}: identical to the sequential blur; {cores:.2} cores busy, \
-             {speedup:.2}× ({:.0} ms → {:.0} ms)",
+             {speedup:.2}× ({:.0} ms → {:.0} ms), {extra_threads} extra threads, one core idle \
+             {:.0}% of the run",
             seq.wall.as_secs_f64() * 1e3,
-            parallel_wall.as_secs_f64() * 1e3
+            usage.wall.as_secs_f64() * 1e3,
+            alone(&timeline).0 * 100.0
         ));
     });
 }
@@ -1124,6 +1499,26 @@ fn bad_files() {
                 .iter()
                 .map(|(n, k)| ((*n).to_owned(), *k))
                 .collect();
+            // Every good photo processed but fewer outcomes than jobs: the
+            // batch ran to the end and left the failures out of its answer.
+            let all_ok = got.iter().all(|g| g.1.is_none());
+            let good_written = ["good-a.jpg", "good-b.jpg"]
+                .iter()
+                .all(|name| out.join(name).is_file());
+            ensure(
+                got.len() == wanted.len() || !(all_ok && good_written),
+                "dropped-failures",
+                || {
+                    format!(
+                        "{call} processed every good photo but returned only {} outcome(s) for {} \
+                         jobs: the failed files were left out of the answer, so the caller \
+                         cannot tell the user which photos failed, or why. Return one Outcome per \
+                         job, the failures with their errors",
+                        got.len(),
+                        wanted.len()
+                    )
+                },
+            );
             ensure(got.len() == wanted.len(), "aborted-batch", || {
                 let lost: Vec<_> = wanted
                     .iter()

@@ -1,0 +1,226 @@
+//! Did the code make its file durable before giving it its name?
+//!
+//! "Write a temporary file, then rename it" makes a write atomic for
+//! readers. It is durable — the new photo survives a power cut right
+//! after the rename — only if the file's data reached the disk *before*
+//! the rename: otherwise the kernel may write the rename first, and a
+//! crash leaves an empty file under the real name. That is one call,
+//! `File::sync_all` (fsync), in the right place, and nothing a test can
+//! see in the file afterwards.
+//!
+//! So this module watches the calls themselves. A test binary that says
+//! [`observe_durability!`](crate::observe_durability) defines its own
+//! `fsync`, `fdatasync`, `rename` and `unlink`: the Rust standard library calls
+//! them by those C names, and the linker binds those calls to the
+//! binary's own definitions before the C library's. Each records what it
+//! was asked to do (which file, by inode) and then makes the real system
+//! call. [`take`] returns what happened since the last look. Linux only;
+//! [`observing`] says whether the watch is in place.
+
+use std::sync::Mutex;
+
+/// One call, as seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Call {
+    /// `fsync`/`fdatasync` of the file with this (device, inode).
+    Sync { file: (u64, u64) },
+    /// `rename` of the file with this (device, inode).
+    Rename { file: (u64, u64) },
+    /// `unlink` (`std::fs::remove_file`) of the file with this (device,
+    /// inode).
+    Unlink { file: (u64, u64) },
+}
+
+/// Calls seen so far. A std Mutex: held for a push, never across a call.
+static CALLS: Mutex<Vec<Call>> = Mutex::new(Vec::new());
+
+fn record(call: Call) {
+    CALLS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(call);
+}
+
+/// The calls seen since the last `take`, in order.
+pub fn take() -> Vec<Call> {
+    std::mem::take(
+        &mut *CALLS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    )
+}
+
+/// Is the watch in place? Syncs a scratch file and looks for the call.
+/// False off Linux, or in a binary without [`observe_durability!`](crate::observe_durability).
+pub fn observing() -> bool {
+    let path =
+        std::env::temp_dir().join(format!("harness-durability-probe-{}", std::process::id()));
+    let Ok(file) = std::fs::File::create(&path) else {
+        return false;
+    };
+    let before = CALLS.lock().map(|c| c.len()).unwrap_or(0);
+    let synced = file.sync_all().is_ok();
+    let seen = CALLS.lock().map(|c| c.len()).unwrap_or(0) > before;
+    drop(file);
+    let _ = std::fs::remove_file(&path);
+    synced && seen
+}
+
+#[cfg(target_os = "linux")]
+fn identity_of_fd(fd: libc::c_int) -> Option<(u64, u64)> {
+    let mut stat = std::mem::MaybeUninit::<libc::stat>::zeroed();
+    // SAFETY: `stat` is valid for writing; fstat fails cleanly on a bad fd.
+    let rc = unsafe { libc::fstat(fd, stat.as_mut_ptr()) };
+    // SAFETY: fstat returned 0, so the struct is filled in.
+    (rc == 0).then(|| unsafe { (stat.assume_init().st_dev, stat.assume_init().st_ino) })
+}
+
+#[cfg(target_os = "linux")]
+fn identity_of_path(path: *const libc::c_char) -> Option<(u64, u64)> {
+    let mut stat = std::mem::MaybeUninit::<libc::stat>::zeroed();
+    // SAFETY: `path` is the NUL-terminated string the caller of rename
+    // passed; `stat` is valid for writing.
+    let rc = unsafe { libc::lstat(path, stat.as_mut_ptr()) };
+    // SAFETY: lstat returned 0, so the struct is filled in.
+    (rc == 0).then(|| unsafe { (stat.assume_init().st_dev, stat.assume_init().st_ino) })
+}
+
+/// `fsync`, recorded. Called by the definition [`observe_durability!`](crate::observe_durability) makes.
+#[cfg(target_os = "linux")]
+pub fn fsync(fd: libc::c_int) -> libc::c_int {
+    if let Some(file) = identity_of_fd(fd) {
+        record(Call::Sync { file });
+    }
+    // SAFETY: the system call the C library's fsync would make.
+    unsafe { libc::syscall(libc::SYS_fsync, fd) as libc::c_int }
+}
+
+/// `fdatasync`, recorded (as a sync: it flushes the data, which is what
+/// matters here).
+#[cfg(target_os = "linux")]
+pub fn fdatasync(fd: libc::c_int) -> libc::c_int {
+    if let Some(file) = identity_of_fd(fd) {
+        record(Call::Sync { file });
+    }
+    // SAFETY: the system call the C library's fdatasync would make.
+    unsafe { libc::syscall(libc::SYS_fdatasync, fd) as libc::c_int }
+}
+
+/// `rename`, recorded.
+///
+/// # Safety
+/// `old` and `new` must be NUL-terminated strings, as for C's `rename`.
+#[cfg(target_os = "linux")]
+pub unsafe fn rename(old: *const libc::c_char, new: *const libc::c_char) -> libc::c_int {
+    if let Some(file) = identity_of_path(old) {
+        record(Call::Rename { file });
+    }
+    // SAFETY: the caller passes valid strings; renameat with AT_FDCWD is
+    // what the C library's rename does.
+    unsafe {
+        libc::syscall(libc::SYS_renameat, libc::AT_FDCWD, old, libc::AT_FDCWD, new) as libc::c_int
+    }
+}
+
+/// `unlink`, recorded.
+///
+/// # Safety
+/// `path` must be a NUL-terminated string, as for C's `unlink`.
+#[cfg(target_os = "linux")]
+pub unsafe fn unlink(path: *const libc::c_char) -> libc::c_int {
+    if let Some(file) = identity_of_path(path) {
+        record(Call::Unlink { file });
+    }
+    // SAFETY: the caller passes a valid string; unlinkat with AT_FDCWD and
+    // no flags is what the C library's unlink does.
+    unsafe { libc::syscall(libc::SYS_unlinkat, libc::AT_FDCWD, path, 0) as libc::c_int }
+}
+
+/// Put the watch in place in this test binary (see the module docs): write
+/// it once, at the top level of the test crate.
+#[macro_export]
+macro_rules! observe_durability {
+    () => {
+        /// The binary's own `fsync`, which the standard library's
+        /// `File::sync_all` calls: recorded by `harness::durability`.
+        #[cfg(target_os = "linux")]
+        #[unsafe(no_mangle)]
+        pub extern "C" fn fsync(fd: i32) -> i32 {
+            $crate::durability::fsync(fd)
+        }
+
+        /// The binary's own `fdatasync` (`File::sync_data`).
+        #[cfg(target_os = "linux")]
+        #[unsafe(no_mangle)]
+        pub extern "C" fn fdatasync(fd: i32) -> i32 {
+            $crate::durability::fdatasync(fd)
+        }
+
+        /// The binary's own `rename` (`std::fs::rename`).
+        ///
+        /// # Safety
+        /// As for C's `rename`: two NUL-terminated paths.
+        #[cfg(target_os = "linux")]
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn rename(
+            old: *const ::std::ffi::c_char,
+            new: *const ::std::ffi::c_char,
+        ) -> i32 {
+            // SAFETY: passed on from our own caller's contract.
+            unsafe { $crate::durability::rename(old, new) }
+        }
+
+        /// The binary's own `unlink` (`std::fs::remove_file`).
+        ///
+        /// # Safety
+        /// As for C's `unlink`: a NUL-terminated path.
+        #[cfg(target_os = "linux")]
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn unlink(path: *const ::std::ffi::c_char) -> i32 {
+            // SAFETY: passed on from our own caller's contract.
+            unsafe { $crate::durability::unlink(path) }
+        }
+    };
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    crate::observe_durability!();
+
+    #[test]
+    fn a_sync_and_a_rename_are_seen_in_order() {
+        assert!(observing(), "the binary's own fsync is not the one called");
+        let dir = std::env::temp_dir().join(format!("harness-durability-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (temporary, target) = (dir.join("x.tmp"), dir.join("x"));
+        let _ = take();
+        let mut file = std::fs::File::create(&temporary).unwrap();
+        let ours = {
+            use std::os::unix::fs::MetadataExt;
+            let m = file.metadata().unwrap();
+            (m.dev(), m.ino())
+        };
+        file.write_all(b"bytes").unwrap();
+        file.sync_all().unwrap();
+        drop(file);
+        std::fs::rename(&temporary, &target).unwrap();
+        // Other tests of this binary may sync and rename meanwhile.
+        let calls: Vec<Call> = take()
+            .into_iter()
+            .filter(|c| {
+                matches!(c, Call::Sync { file } | Call::Rename { file } | Call::Unlink { file }
+                    if *file == ours)
+            })
+            .collect();
+        let _ = std::fs::remove_dir_all(&dir);
+        match calls.as_slice() {
+            [Call::Sync { file: a }, Call::Rename { file: b }] => assert_eq!(a, b),
+            other => panic!("saw {other:?}"),
+        }
+        // And the real calls happened: the file has its new name.
+        assert!(!temporary.exists());
+    }
+}

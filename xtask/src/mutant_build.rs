@@ -1,0 +1,438 @@
+//! Building mutants from the reference: a generated workspace under
+//! `target/mutants/<exercise>/`, with one package per mutant.
+//!
+//! Each package is a copy of `solutions/<exercise>` with the mutant's
+//! hunks applied (see `mutant.rs`), renamed `<exercise>-mutant-<name>`
+//! but keeping the library's name, so the suite's `use <lib> as kata`
+//! works unchanged. The generated workspace's manifest is the real one's
+//! — the same dependencies, features, lints and profiles — with path
+//! dependencies made absolute, so building it with the real target
+//! directory reuses every dependency already built: a mutant costs its
+//! own crate and its step's test target, nothing more. All mutants of an
+//! exercise build in one `cargo` invocation, so they compile side by side
+//! on every core.
+//!
+//! The copies' `#[path = "../../../exercises/..."]` attributes (the given
+//! code and the suite, shared with the exercise) still resolve: the
+//! generated workspace has the same depth as the real one, and its
+//! `exercises` is a link to the real folder.
+//!
+//! Nothing here writes outside `target/`. Files are rewritten only when
+//! their content changes, so re-grading an unchanged mutant rebuilds
+//! nothing.
+
+use crate::mutant::{self, Mutant};
+use crate::project::{Exercise, Project};
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+/// One mutant, ready to run (or the reason it is not).
+#[derive(Debug)]
+pub struct Built {
+    /// The mutant's generated package folder (a step runs from it).
+    pub dir: PathBuf,
+    /// Test target name → its executable.
+    pub binaries: BTreeMap<String, PathBuf>,
+    /// Why the mutant could not be built from the reference: a hunk that no
+    /// longer applies. (A mutant that does not compile has no binaries.)
+    pub problem: Option<String>,
+}
+
+/// The generated workspace of `exercise`'s mutants.
+pub fn workspace_dir(project: &Project, exercise: &Exercise) -> PathBuf {
+    project.target_dir.join("mutants").join(&exercise.name)
+}
+
+/// The generated package name of a mutant.
+pub fn package_name(exercise: &Exercise, mutant: &Mutant) -> String {
+    format!("{}-mutant-{}", exercise.name, mutant.name)
+}
+
+/// Build `mutants` of `exercise` with the test targets their steps need.
+/// Cargo's own output (progress, compiler errors) goes to the terminal.
+pub fn build(project: &Project, exercise: &Exercise, mutants: &[&Mutant]) -> Result<Vec<Built>> {
+    let ws = workspace_dir(project, exercise);
+    std::fs::create_dir_all(ws.join("solutions"))
+        .with_context(|| format!("cannot create {}", ws.display()))?;
+    // Two graders at once must not rewrite each other's sources mid-build.
+    let _lock = lock(&ws.join(".lock"))?;
+
+    let mut built = Vec::new();
+    let mut members = Vec::new();
+    for m in mutants {
+        let dir = ws.join("solutions").join(&m.name);
+        let shape = mutant::shape_problems(m);
+        let applied = if shape.is_empty() {
+            mutant::apply(m, &exercise.solution_dir)
+        } else {
+            Err(anyhow::anyhow!("{}", shape.join("; ")))
+        };
+        match applied {
+            Ok(changed) => {
+                write_copy(exercise, m, &dir, &changed)?;
+                members.push((package_name(exercise, m), m.name.clone()));
+                built.push(Built {
+                    dir,
+                    binaries: BTreeMap::new(),
+                    problem: None,
+                });
+            }
+            Err(error) => built.push(Built {
+                dir,
+                binaries: BTreeMap::new(),
+                problem: Some(format!("{error:#}")),
+            }),
+        }
+    }
+    remove_stale(&ws, exercise)?;
+    if members.is_empty() {
+        return Ok(built);
+    }
+    write_if_changed(
+        &ws.join("Cargo.toml"),
+        &workspace_manifest(project, exercise, &members)?,
+    )?;
+    // The real lock file: the same versions of every dependency.
+    let lock_text = std::fs::read(project.root.join("Cargo.lock")).context("reading Cargo.lock")?;
+    write_if_changed(&ws.join("Cargo.lock"), &lock_text)?;
+    link_exercises(project, &ws)?;
+
+    // One cargo run per test target needed, each building every mutant
+    // that needs it, side by side.
+    let mut by_binary: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (m, b) in mutants.iter().zip(&built) {
+        if b.problem.is_some() {
+            continue;
+        }
+        let step = exercise.step(&m.step)?;
+        by_binary
+            .entry(step.binary.clone())
+            .or_default()
+            .push(package_name(exercise, m));
+    }
+    for (binary, packages) in by_binary {
+        let mut cargo = project.cargo();
+        cargo
+            .args([
+                "test",
+                "--no-run",
+                "--no-fail-fast",
+                "--message-format=json-render-diagnostics",
+                "--manifest-path",
+            ])
+            .arg(ws.join("Cargo.toml"))
+            .args(["--test", &binary])
+            .env("CARGO_TARGET_DIR", &project.target_dir);
+        for package in &packages {
+            cargo.args(["--package", package]);
+        }
+        let output = cargo
+            .stderr(Stdio::inherit())
+            .output()
+            .context("cannot run cargo")?;
+        for (dir, executable) in executables(&output.stdout, &binary) {
+            if let Some(b) = built.iter_mut().find(|b| b.dir == dir) {
+                b.binaries.insert(binary.clone(), executable);
+            }
+        }
+    }
+    Ok(built)
+}
+
+/// Copy the reference into `dir` with `changed` files replaced, and the
+/// package renamed.
+fn write_copy(
+    exercise: &Exercise,
+    m: &Mutant,
+    dir: &Path,
+    changed: &BTreeMap<String, String>,
+) -> Result<()> {
+    let source = &exercise.solution_dir;
+    for file in files_under(source)? {
+        let relative = file.strip_prefix(source).expect("listed under it");
+        let key = relative.to_string_lossy().replace('\\', "/");
+        let bytes = match changed.get(&key) {
+            Some(text) => text.clone().into_bytes(),
+            None if key == "Cargo.toml" => {
+                package_manifest(&file, &package_name(exercise, m))?.into_bytes()
+            }
+            None => std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?,
+        };
+        write_if_changed(&dir.join(relative), &bytes)?;
+    }
+    Ok(())
+}
+
+/// Every file of a solution crate but its mutants and build output.
+fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        for entry in
+            std::fs::read_dir(&folder).with_context(|| format!("reading {}", folder.display()))?
+        {
+            let path = entry?.path();
+            let name = path.file_name().unwrap_or_default();
+            if path.is_dir() {
+                if folder == dir && (name == "mutants" || name == "target") {
+                    continue;
+                }
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// The solution's manifest under the mutant's package name. The library
+/// keeps the solution's name, which the suite imports.
+fn package_manifest(path: &Path, package: &str) -> Result<String> {
+    let text = std::fs::read_to_string(path)?;
+    let mut manifest: toml::Table =
+        toml::from_str(&text).with_context(|| format!("{} is malformed", path.display()))?;
+    let original = manifest
+        .get("package")
+        .and_then(|p| p.get("name"))
+        .and_then(|n| n.as_str())
+        .context("the solution's manifest names its package")?
+        .to_owned();
+    let lib_name = manifest
+        .get("lib")
+        .and_then(|l| l.get("name"))
+        .and_then(|n| n.as_str())
+        .map_or_else(|| original.replace('-', "_"), str::to_owned);
+    let package_table = manifest
+        .get_mut("package")
+        .and_then(|p| p.as_table_mut())
+        .context("[package] is a table")?;
+    package_table.insert("name".into(), package.into());
+    package_table.remove("metadata");
+    let lib = manifest
+        .entry("lib")
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    if let Some(lib) = lib.as_table_mut() {
+        lib.insert("name".into(), lib_name.into());
+    }
+    Ok(format!(
+        "# Generated by `cargo xtask grade --mutants` from {}: do not edit.\n{}",
+        path.display(),
+        toml::to_string(&manifest)?
+    ))
+}
+
+/// The real workspace manifest, for `members` only: path dependencies made
+/// absolute, and the profile settings of the solution given to each
+/// mutant (and of every other local crate kept as it is in the real
+/// workspace, where it is a member and so not under `package."*"`).
+fn workspace_manifest(
+    project: &Project,
+    exercise: &Exercise,
+    members: &[(String, String)],
+) -> Result<Vec<u8>> {
+    let root_manifest = project.root.join("Cargo.toml");
+    let mut root: toml::Table = toml::from_str(&std::fs::read_to_string(&root_manifest)?)
+        .context("the workspace manifest is malformed")?;
+    let workspace = root
+        .get_mut("workspace")
+        .and_then(|w| w.as_table_mut())
+        .context("the root manifest has a [workspace]")?;
+    workspace.remove("default-members");
+    workspace.insert(
+        "members".into(),
+        toml::Value::Array(
+            members
+                .iter()
+                .map(|(_, name)| format!("solutions/{name}").into())
+                .collect(),
+        ),
+    );
+    // A mutant's own warnings (an import its mistake left unused, say)
+    // are noise here: it is built to fail, not to be clean.
+    if let Some(rust) = workspace
+        .get_mut("lints")
+        .and_then(|l| l.get_mut("rust"))
+        .and_then(|r| r.as_table_mut())
+    {
+        let mut allow = toml::Table::new();
+        allow.insert("level".into(), "allow".into());
+        allow.insert("priority".into(), toml::Value::Integer(10));
+        rust.insert("warnings".into(), toml::Value::Table(allow));
+    }
+    let mut local = Vec::new();
+    if let Some(deps) = workspace
+        .get_mut("dependencies")
+        .and_then(|d| d.as_table_mut())
+    {
+        for (name, dep) in deps.iter_mut() {
+            if let Some(path) = dep.get("path").and_then(|p| p.as_str()) {
+                let absolute = project.root.join(path);
+                local.push(name.clone());
+                if let Some(table) = dep.as_table_mut() {
+                    table.insert(
+                        "path".into(),
+                        absolute.to_string_lossy().into_owned().into(),
+                    );
+                }
+            }
+        }
+    }
+    // The local crates the mutants depend on (harness), which keep the
+    // settings they have as members of the real workspace.
+    let solution_manifest: toml::Table = toml::from_str(&std::fs::read_to_string(
+        exercise.solution_dir.join("Cargo.toml"),
+    )?)?;
+    let used: Vec<String> = ["dependencies", "dev-dependencies"]
+        .iter()
+        .filter_map(|k| solution_manifest.get(*k).and_then(|d| d.as_table()))
+        .flat_map(|d| d.keys().cloned())
+        .collect();
+    if let Some(profiles) = root.get_mut("profile").and_then(|p| p.as_table_mut()) {
+        for (_, profile) in profiles.iter_mut() {
+            let Some(profile) = profile.as_table_mut() else {
+                continue;
+            };
+            let base_opt = profile.get("opt-level").cloned();
+            let Some(packages) = profile.get_mut("package").and_then(|p| p.as_table_mut()) else {
+                continue;
+            };
+            let solution = packages.get(&exercise.solution).cloned();
+            let mut kept = toml::Table::new();
+            if let Some(all) = packages.get("*") {
+                kept.insert("*".into(), all.clone());
+            }
+            for name in &local {
+                if name == &exercise.solution || !used.contains(name) {
+                    continue;
+                }
+                let setting = packages.get(name).cloned().unwrap_or_else(|| {
+                    let mut t = toml::Table::new();
+                    t.insert(
+                        "opt-level".into(),
+                        base_opt.clone().unwrap_or(toml::Value::Integer(0)),
+                    );
+                    toml::Value::Table(t)
+                });
+                kept.insert(name.clone(), setting);
+            }
+            // The solution's settings for each mutant (the same code, so
+            // the same speed), without debug info: a mutant is built to be
+            // graded, never stepped through, and leaving it out makes each
+            // build about a third quicker.
+            let mut mutant_profile = solution
+                .and_then(|s| s.as_table().cloned())
+                .unwrap_or_default();
+            mutant_profile.insert("debug".into(), toml::Value::Integer(0));
+            for (package, _) in members {
+                kept.insert(package.clone(), toml::Value::Table(mutant_profile.clone()));
+            }
+            *packages = kept;
+        }
+    }
+    Ok(format!(
+        "# Generated by `cargo xtask grade --mutants` from {}: do not edit.\n{}",
+        root_manifest.display(),
+        toml::to_string(&root)?
+    )
+    .into_bytes())
+}
+
+/// `<ws>/exercises` → the real `exercises/`, for the copies' `#[path]`s.
+fn link_exercises(project: &Project, ws: &Path) -> Result<()> {
+    let link = ws.join("exercises");
+    let target = project.root.join("exercises");
+    if std::fs::read_link(&link).is_ok_and(|t| t == target) {
+        return Ok(());
+    }
+    let _ = std::fs::remove_file(&link);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&target, &link)
+        .with_context(|| format!("cannot link {} to {}", link.display(), target.display()))?;
+    #[cfg(not(unix))]
+    bail!("building mutants needs symbolic links, which this platform lacks");
+    Ok(())
+}
+
+/// Remove the copies of mutants that no longer exist.
+fn remove_stale(ws: &Path, exercise: &Exercise) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(ws.join("solutions")) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !exercise.mutants.iter().any(|m| m.name == name) {
+            std::fs::remove_dir_all(entry.path())
+                .with_context(|| format!("removing {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<()> {
+    if std::fs::read(path).is_ok_and(|old| old == bytes) {
+        return Ok(());
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
+}
+
+#[derive(Deserialize)]
+struct Artifact {
+    reason: String,
+    #[serde(default)]
+    manifest_path: Option<PathBuf>,
+    #[serde(default)]
+    target: Option<ArtifactTarget>,
+    #[serde(default)]
+    executable: Option<PathBuf>,
+}
+
+#[derive(Deserialize)]
+struct ArtifactTarget {
+    name: String,
+}
+
+/// (package folder, executable) of every test target `binary` built.
+fn executables(json_lines: &[u8], binary: &str) -> Vec<(PathBuf, PathBuf)> {
+    String::from_utf8_lossy(json_lines)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Artifact>(line).ok())
+        .filter(|a| a.reason == "compiler-artifact")
+        .filter(|a| a.target.as_ref().is_some_and(|t| t.name == binary))
+        .filter_map(|a| {
+            let dir = a.manifest_path?.parent()?.to_path_buf();
+            Some((dir, a.executable?))
+        })
+        .collect()
+}
+
+/// An exclusive lock on `path` (flock), released when the file closes.
+fn lock(path: &Path) -> Result<std::fs::File> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: the descriptor is valid while `file` lives.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+        if rc != 0 {
+            bail!(
+                "cannot lock {}: {}",
+                path.display(),
+                std::io::Error::last_os_error()
+            );
+        }
+    }
+    Ok(file)
+}
