@@ -68,6 +68,11 @@ impl<T> Reading<T> {
         }
     }
 
+    /// Was the reading unclear?
+    pub fn is_unclear(&self) -> bool {
+        matches!(self, Reading::Unclear(_))
+    }
+
     /// Pass, fail or unclear, without the measurement.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -93,6 +98,20 @@ pub fn retry<T>(attempts: usize, mut measure: impl FnMut(usize) -> Reading<T>) -
             }
             other => return other,
         }
+    }
+}
+
+/// The reading of a *timing* check (lateness, speed-up, slots left empty)
+/// that came out `ok` or not during `usage`: a pass is a pass; a miss is a
+/// failure only on a quiet machine, since another program holding the
+/// core delays correct code too; otherwise it is unclear.
+pub fn timing<T>(ok: bool, usage: &Usage, seen: T) -> Reading<T> {
+    if ok {
+        Reading::Pass(seen)
+    } else if is_quiet(usage) {
+        Reading::Fail(seen)
+    } else {
+        Reading::Unclear(seen)
     }
 }
 

@@ -391,16 +391,10 @@ mod tests {
         ok: impl Fn(&Usage) -> bool,
         mut measure: impl FnMut() -> Usage,
     ) -> Option<Usage> {
-        use crate::busy::{Reading, is_quiet, retry};
+        use crate::busy::{Reading, retry, timing};
         let reading = retry(3, |_| {
             let usage = measure();
-            if ok(&usage) {
-                Reading::Pass(usage)
-            } else if is_quiet(&usage) {
-                Reading::Fail(usage)
-            } else {
-                Reading::Unclear(usage)
-            }
+            timing(ok(&usage), &usage, usage)
         });
         match reading {
             Reading::Pass(usage) => Some(usage),

@@ -16,6 +16,10 @@
 //! was asked to do (which file, by inode) and then makes the real system
 //! call. [`take`] returns what happened since the last look. Linux only;
 //! [`observing`] says whether the watch is in place.
+//!
+//! [`with_file_size_limit`] is the other half of testing a writer: a full
+//! disk, on demand, so that a write fails half-way and what it leaves
+//! behind can be seen.
 
 use std::sync::Mutex;
 
@@ -33,6 +37,19 @@ pub enum Call {
 
 /// Calls seen so far. A std Mutex: held for a push, never across a call.
 static CALLS: Mutex<Vec<Call>> = Mutex::new(Vec::new());
+
+/// The old names of the files renamed so far, in order (the temporary
+/// names a writer chose).
+static RENAMED_FROM: Mutex<Vec<std::path::PathBuf>> = Mutex::new(Vec::new());
+
+/// The names files were renamed *from* since the last call, in order.
+pub fn take_renamed_from() -> Vec<std::path::PathBuf> {
+    std::mem::take(
+        &mut *RENAMED_FROM
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    )
+}
 
 fn record(call: Call) {
     CALLS
@@ -64,6 +81,48 @@ pub fn observing() -> bool {
     drop(file);
     let _ = std::fs::remove_file(&path);
     synced && seen
+}
+
+/// Run `f` with this process unable to grow a file beyond `bytes`, as on a
+/// full disk: a write past the limit fails (EFBIG) instead of succeeding.
+/// `None`, and `f` not run, where the limit cannot be set.
+///
+/// The limit is the process's, for every thread, while `f` runs: call it
+/// only where nothing else of the process writes files meanwhile (a graded
+/// step, which holds the CPU lock).
+pub fn with_file_size_limit<T>(bytes: u64, f: impl FnOnce() -> T) -> Option<T> {
+    #[cfg(unix)]
+    {
+        // SAFETY: getrlimit and setrlimit get valid pointers; signal gets a
+        // valid signal number and handler. Both are restored before return.
+        unsafe {
+            let mut old = std::mem::MaybeUninit::<libc::rlimit>::zeroed();
+            if libc::getrlimit(libc::RLIMIT_FSIZE, old.as_mut_ptr()) != 0 {
+                return None;
+            }
+            let old = old.assume_init();
+            let limited = libc::rlimit {
+                rlim_cur: bytes as libc::rlim_t,
+                rlim_max: old.rlim_max,
+            };
+            // A write past the limit raises SIGXFSZ, which would end the
+            // process: ignored, the write fails with EFBIG instead.
+            let handler = libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limited) != 0 {
+                libc::signal(libc::SIGXFSZ, handler);
+                return None;
+            }
+            let value = f();
+            libc::setrlimit(libc::RLIMIT_FSIZE, &old);
+            libc::signal(libc::SIGXFSZ, handler);
+            Some(value)
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (bytes, f);
+        None
+    }
 }
 
 #[cfg(target_os = "linux")]
@@ -114,6 +173,15 @@ pub fn fdatasync(fd: libc::c_int) -> libc::c_int {
 pub unsafe fn rename(old: *const libc::c_char, new: *const libc::c_char) -> libc::c_int {
     if let Some(file) = identity_of_path(old) {
         record(Call::Rename { file });
+    }
+    {
+        use std::os::unix::ffi::OsStrExt;
+        // SAFETY: `old` is a NUL-terminated string (the caller's contract).
+        let name = unsafe { std::ffi::CStr::from_ptr(old) };
+        RENAMED_FROM
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(std::ffi::OsStr::from_bytes(name.to_bytes()).into());
     }
     // SAFETY: the caller passes valid strings; renameat with AT_FDCWD is
     // what the C library's rename does.
@@ -222,5 +290,20 @@ mod tests {
         }
         // And the real calls happened: the file has its new name.
         assert!(!temporary.exists());
+    }
+
+    #[test]
+    fn a_file_size_limit_makes_a_big_write_fail() {
+        let path = std::env::temp_dir().join(format!("harness-fsize-{}", std::process::id()));
+        let written = with_file_size_limit(4096, || std::fs::write(&path, vec![0u8; 1 << 16]))
+            .expect("the limit can be set here");
+        let _ = std::fs::remove_file(&path);
+        assert!(
+            written.is_err(),
+            "a 64 KiB write under a 4 KiB limit succeeded"
+        );
+        // Lifted again afterwards.
+        std::fs::write(&path, vec![0u8; 1 << 16]).expect("no limit any more");
+        let _ = std::fs::remove_file(&path);
     }
 }

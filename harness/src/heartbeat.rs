@@ -84,7 +84,7 @@ mod tests {
 
     #[test]
     fn stays_on_time_while_tasks_await() {
-        use crate::busy::{Reading, is_quiet, retry};
+        use crate::busy::{Reading, retry};
         // Lateness is timing: another program taking the core delays a
         // healthy heartbeat too, so a late one counts only on a quiet
         // machine (see crate::busy).
@@ -96,13 +96,11 @@ mod tests {
                 (heartbeat.beats(), heartbeat.worst_lateness())
             });
             let usage = meter.stop();
-            if beats >= 5 && late < Duration::from_millis(50) {
-                Reading::Pass((beats, late))
-            } else if is_quiet(&usage) {
-                Reading::Fail((beats, late))
-            } else {
-                Reading::Unclear((beats, late))
-            }
+            crate::busy::timing(
+                beats >= 5 && late < Duration::from_millis(50),
+                &usage,
+                (beats, late),
+            )
         });
         if let Reading::Fail((beats, late)) = reading {
             panic!("{beats} beats, late by {late:?} with nothing blocking, on a quiet machine");

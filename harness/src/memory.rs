@@ -94,14 +94,36 @@ pub fn measure_peak<T>(f: impl FnOnce() -> T) -> (T, Option<u64>) {
     (value, if reset { peak_resident_bytes() } else { None })
 }
 
-/// Samples this process's thread count every `period` on a thread of its
-/// own, keeping the largest, until [`ThreadSampler::stop`]. Threads come
-/// and go too fast to count any other way from outside the code that makes
-/// them; a period of a millisecond catches any batch that keeps a thread per
-/// item alive while the items are processed.
+/// Samples this process's threads every `period` on a thread of its own,
+/// keeping the most alive at once and the ones started meanwhile, until
+/// [`ThreadSampler::stop`]. Threads come and go too fast to count any
+/// other way from outside the code that makes them; a period of a
+/// millisecond catches any batch that keeps a thread per item alive while
+/// the items are processed, and any thread that lives a few milliseconds.
 pub struct ThreadSampler {
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    handle: std::thread::JoinHandle<usize>,
+    handle: std::thread::JoinHandle<ThreadCounts>,
+}
+
+/// What a [`ThreadSampler`] saw.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ThreadCounts {
+    /// The most threads alive at once (the sampler's own not counted).
+    pub peak: usize,
+    /// Threads seen that were not there when sampling began (Linux only;
+    /// 0 elsewhere).
+    pub started: usize,
+}
+
+/// The ids of this process's threads now (Linux's `/proc/self/task`).
+fn thread_ids() -> std::collections::BTreeSet<u64> {
+    std::fs::read_dir("/proc/self/task")
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 impl ThreadSampler {
@@ -110,13 +132,27 @@ impl ThreadSampler {
         use std::sync::atomic::{AtomicBool, Ordering};
         let stop = std::sync::Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
+        let before = thread_ids();
         let handle = std::thread::spawn(move || {
-            let mut peak = 0;
+            #[cfg(target_os = "linux")]
+            let me = crate::cpu::current_tid() as u64;
+            #[cfg(not(target_os = "linux"))]
+            let me = u64::MAX;
+            let mut counts = ThreadCounts::default();
+            let mut started = std::collections::BTreeSet::new();
             while !flag.load(Ordering::Relaxed) {
-                peak = peak.max(thread_count().unwrap_or(0).saturating_sub(1));
+                counts.peak = counts
+                    .peak
+                    .max(thread_count().unwrap_or(0).saturating_sub(1));
+                started.extend(
+                    thread_ids()
+                        .into_iter()
+                        .filter(|id| *id != me && !before.contains(id)),
+                );
                 std::thread::sleep(period);
             }
-            peak
+            counts.started = started.len();
+            counts
         });
         ThreadSampler { stop, handle }
     }
@@ -124,8 +160,13 @@ impl ThreadSampler {
     /// Stop and return the most threads seen at once (0 where the platform
     /// cannot count them).
     pub fn stop(self) -> usize {
+        self.stop_counts().peak
+    }
+
+    /// Stop and return everything seen.
+    pub fn stop_counts(self) -> ThreadCounts {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        self.handle.join().unwrap_or(0)
+        self.handle.join().unwrap_or_default()
     }
 }
 
@@ -201,9 +242,12 @@ mod tests {
             barrier.wait();
             std::thread::sleep(std::time::Duration::from_millis(10));
         });
-        let peak = sampler.stop();
+        let counts = sampler.stop_counts();
         // Eight workers plus the test thread; other tests may add more.
-        assert!(peak >= 9, "{peak}");
+        assert!(counts.peak >= 9, "{counts:?}");
+        if Path::new("/proc/self/task").exists() {
+            assert!(counts.started >= 8, "{counts:?}");
+        }
     }
 
     #[test]

@@ -62,8 +62,17 @@ pub fn run(args: &Args) -> Result<bool> {
     if args.mutants {
         return grade_mutants(&project, &exercises, args);
     }
-    // Started before anything is built or run, stopped (killed) on drop.
+    // Under load: everything is built first, on a quiet machine, then the
+    // hog starts; it is stopped (killed) when this function returns.
     let _hog = if args.under_load {
+        for exercise in &exercises {
+            let steps: Vec<&Step> = exercise.steps.iter().collect();
+            let subject = Subject {
+                package: &exercise.solution,
+                dir: &exercise.solution_dir,
+            };
+            build(&project, &subject, &steps)?;
+        }
         Some(crate::hog::Hog::start()?)
     } else {
         None
@@ -217,6 +226,8 @@ fn build(
 struct Artifact {
     reason: String,
     #[serde(default)]
+    manifest_path: Option<PathBuf>,
+    #[serde(default)]
     target: Option<ArtifactTarget>,
     #[serde(default)]
     executable: Option<PathBuf>,
@@ -227,14 +238,27 @@ struct ArtifactTarget {
     name: String,
 }
 
-/// Find the test executable named `binary` among cargo's JSON messages.
-fn test_executable(json_lines: &[u8], binary: &str) -> Option<PathBuf> {
+/// Every test executable named `binary` among cargo's JSON messages, with
+/// the folder of the package it belongs to.
+pub fn test_executables(json_lines: &[u8], binary: &str) -> Vec<(PathBuf, PathBuf)> {
     String::from_utf8_lossy(json_lines)
         .lines()
         .filter_map(|line| serde_json::from_str::<Artifact>(line).ok())
         .filter(|a| a.reason == "compiler-artifact")
         .filter(|a| a.target.as_ref().is_some_and(|t| t.name == binary))
-        .find_map(|a| a.executable)
+        .filter_map(|a| {
+            let dir = a.manifest_path?.parent()?.to_path_buf();
+            Some((dir, a.executable?))
+        })
+        .collect()
+}
+
+/// Find the test executable named `binary` among cargo's JSON messages.
+fn test_executable(json_lines: &[u8], binary: &str) -> Option<PathBuf> {
+    test_executables(json_lines, binary)
+        .into_iter()
+        .next()
+        .map(|(_, executable)| executable)
 }
 
 /// Run one step's test in its own process, with the grader's hard limit.

@@ -24,7 +24,6 @@
 use crate::mutant::{self, Mutant};
 use crate::project::{Exercise, Project};
 use anyhow::{Context, Result, bail};
-use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -133,7 +132,7 @@ pub fn build(project: &Project, exercise: &Exercise, mutants: &[&Mutant]) -> Res
             .stderr(Stdio::inherit())
             .output()
             .context("cannot run cargo")?;
-        for (dir, executable) in executables(&output.stdout, &binary) {
+        for (dir, executable) in crate::grade::test_executables(&output.stdout, &binary) {
             if let Some(b) = built.iter_mut().find(|b| b.dir == dir) {
                 b.binaries.insert(binary.clone(), executable);
             }
@@ -383,36 +382,6 @@ fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
 }
 
-#[derive(Deserialize)]
-struct Artifact {
-    reason: String,
-    #[serde(default)]
-    manifest_path: Option<PathBuf>,
-    #[serde(default)]
-    target: Option<ArtifactTarget>,
-    #[serde(default)]
-    executable: Option<PathBuf>,
-}
-
-#[derive(Deserialize)]
-struct ArtifactTarget {
-    name: String,
-}
-
-/// (package folder, executable) of every test target `binary` built.
-fn executables(json_lines: &[u8], binary: &str) -> Vec<(PathBuf, PathBuf)> {
-    String::from_utf8_lossy(json_lines)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Artifact>(line).ok())
-        .filter(|a| a.reason == "compiler-artifact")
-        .filter(|a| a.target.as_ref().is_some_and(|t| t.name == binary))
-        .filter_map(|a| {
-            let dir = a.manifest_path?.parent()?.to_path_buf();
-            Some((dir, a.executable?))
-        })
-        .collect()
-}
-
 /// An exclusive lock on `path` (flock), released when the file closes.
 fn lock(path: &Path) -> Result<std::fs::File> {
     let file = std::fs::OpenOptions::new()
@@ -435,4 +404,54 @@ fn lock(path: &Path) -> Result<std::fs::File> {
         }
     }
     Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_generated_manifests_keep_the_real_settings() {
+        let project = Project::load().expect("the workspace loads");
+        let exercise = project.exercise("crawler").expect("the crawler exercise");
+        let members = [("crawler-mutant-x".to_owned(), "x".to_owned())];
+        let manifest: toml::Table = toml::from_str(
+            std::str::from_utf8(&workspace_manifest(&project, exercise, &members).unwrap())
+                .unwrap(),
+        )
+        .unwrap();
+        let workspace = manifest["workspace"].as_table().unwrap();
+        assert_eq!(workspace["members"].as_array().unwrap().len(), 1);
+        assert!(workspace.get("default-members").is_none());
+        // Path dependencies point into the real workspace.
+        let harness = workspace["dependencies"]["harness"]["path"]
+            .as_str()
+            .unwrap();
+        assert_eq!(Path::new(harness), project.root.join("harness"));
+        // The solution's opt-level goes to the mutant, without debug info;
+        // the harness keeps a member's settings; registry crates keep "*".
+        let packages = manifest["profile"]["dev"]["package"].as_table().unwrap();
+        assert_eq!(
+            packages["crawler-mutant-x"]["opt-level"].as_integer(),
+            Some(1)
+        );
+        assert_eq!(packages["crawler-mutant-x"]["debug"].as_integer(), Some(0));
+        assert_eq!(packages["harness"]["opt-level"].as_integer(), Some(0));
+        assert_eq!(packages["*"]["opt-level"].as_integer(), Some(2));
+        assert!(packages.get("image-processor-solution").is_none());
+
+        let package: toml::Table = toml::from_str(
+            &package_manifest(
+                &exercise.solution_dir.join("Cargo.toml"),
+                "crawler-mutant-x",
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            package["package"]["name"].as_str(),
+            Some("crawler-mutant-x")
+        );
+        assert_eq!(package["lib"]["name"].as_str(), Some("crawler_solution"));
+    }
 }

@@ -9,8 +9,8 @@
 //!   indivisible step;
 //! - a `Mutex`, which lets one thread at a time do all three steps.
 //!
-//! The grader has 8 threads call `increment` 50,000 times each and expects
-//! `get()` to say exactly 400,000.
+//! The grader has 8 threads call `increment` 200,000 times each and expects
+//! `get()` to say exactly 1,600,000.
 
 /// A counter built on one atomic integer (`std::sync::atomic::AtomicU64`).
 ///

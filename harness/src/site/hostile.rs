@@ -37,6 +37,10 @@ pub enum Hostile {
     /// `/flaky.html` answers 500 [`FLAKY_FAILURES`] times, then 200 with a
     /// link to `/recovered.html`: a crawler that retries finds one more page.
     Flaky,
+    /// `/dropped.html`: the connection is closed without an answer
+    /// [`DROPPED_FAILURES`] times, then 200 — a failure that is not an HTTP
+    /// status at all, and worth retrying as much as a 500.
+    Dropped,
     /// `/logo.png` (an image) and `/notes.txt` (plain text containing an
     /// `<a href>` to `/from-text.html`, which is 404): a crawler must look at
     /// the Content-Type before parsing.
@@ -55,6 +59,9 @@ pub const HUGE_BYTES: u64 = 64 << 20;
 /// How many times `/flaky.html` answers 500 before it answers 200 (per site,
 /// counted again from zero by [`Site::reset_stats`](super::Site::reset_stats)).
 pub const FLAKY_FAILURES: usize = 2;
+/// How many times `/dropped.html` hangs up before it answers 200 (counted
+/// again from zero by [`Site::reset_stats`](super::Site::reset_stats)).
+pub const DROPPED_FAILURES: usize = 2;
 /// Pause between two bytes of `/drip.html`.
 pub const DRIP_INTERVAL: Duration = Duration::from_millis(200);
 /// Length of `/drip.html`: 120 s of dripping at one byte per [`DRIP_INTERVAL`].
@@ -66,13 +73,14 @@ pub(crate) const CHUNK: usize = 64 << 10;
 
 impl Hostile {
     /// Every mode, in a fixed order (the order the root page links them).
-    pub const ALL: [Hostile; 9] = [
+    pub const ALL: [Hostile; 10] = [
         Hostile::Trap,
         Hostile::RedirectLoop,
         Hostile::HugePage,
         Hostile::SlowDrip,
         Hostile::ErrorPages,
         Hostile::Flaky,
+        Hostile::Dropped,
         Hostile::NonHtml,
         Hostile::InvalidUtf8,
         Hostile::Robots,
@@ -87,6 +95,7 @@ impl Hostile {
             Hostile::SlowDrip => "slow-drip",
             Hostile::ErrorPages => "error-pages",
             Hostile::Flaky => "flaky",
+            Hostile::Dropped => "dropped",
             Hostile::NonHtml => "non-html",
             Hostile::InvalidUtf8 => "invalid-utf8",
             Hostile::Robots => "robots",
@@ -103,6 +112,7 @@ impl Hostile {
             Hostile::SlowDrip => &[paths::DRIP],
             Hostile::ErrorPages => &[paths::MISSING, paths::BROKEN],
             Hostile::Flaky => &[paths::FLAKY],
+            Hostile::Dropped => &[paths::DROPPED],
             Hostile::NonHtml => &[paths::IMAGE, paths::TEXT],
             Hostile::InvalidUtf8 => &[paths::LATIN1],
             Hostile::Robots => &[paths::SECRET, paths::PRIVATE],
@@ -194,6 +204,16 @@ pub(crate) fn route(shared: &Shared, active: &[Hostile], target: &str) -> Option
                         "Flaky, but up",
                         "<p>Third time lucky. <a href=\"/recovered.html\">Read on</a>.</p>",
                     ),
+                )
+            }
+        }
+        paths::DROPPED if on(Hostile::Dropped) => {
+            if shared.dropped_hits.fetch_add(1, Ordering::SeqCst) < DROPPED_FAILURES {
+                Reply::hang_up()
+            } else {
+                Reply::html(
+                    StatusCode::OK,
+                    small_page("Back", "<p>The connection held this time.</p>"),
                 )
             }
         }

@@ -80,6 +80,7 @@
 //! | `slow-drip` | `/drip.html` | headers at once, then a byte every [`DRIP_INTERVAL`] ([`DRIP_BYTES`] in all: 120 s) |
 //! | `error-pages` | `/missing.html`, `/broken.html` | 404; 500 always |
 //! | `flaky` | `/flaky.html`, `/recovered.html` | 500 [`FLAKY_FAILURES`] times, then 200 linking `/recovered.html` |
+//! | `dropped` | `/dropped.html` | the connection closed without an answer [`DROPPED_FAILURES`] times, then 200 |
 //! | `non-html` | `/logo.png`, `/notes.txt`, `/from-text.html` | a PNG; text/plain containing `<a href="/from-text.html">`; 404 |
 //! | `invalid-utf8` | `/latin1.html`, `/after-latin1.html` | text/html with Latin-1 bytes around a link; 200 |
 //! | `robots` | `/robots.txt`, `/private/`, `/private/secret.html` | disallows `/private/` (and all for `BadBot`); 200 for whoever ignores it |
@@ -92,7 +93,13 @@
 //! which would let the count exceed a correctly bounded client's limit for a
 //! moment (see `server.rs`). Responses without a body stop counting when they
 //! are produced. [`Stats::peak_in_flight`] (and per host,
-//! [`HostStats::peak_in_flight`]) is the largest count seen.
+//! [`HostStats::peak_in_flight`]) is the largest count seen, and
+//! [`Stats::flights`] the arrival and departure of every request. From those
+//! and the links of the pages it served, [`Site::slot_use`] tells how well a
+//! crawler kept its slots busy while it knew of pages to fetch: a crawler
+//! that works in waves reaches its bound and still leaves half its slots
+//! empty. [`Site::thread_usage`] says what the server's own threads cost,
+//! so that a test can measure the crawler beside it.
 //!
 //! Every response carries `Content-Type` and `Content-Length`. Any method is
 //! answered like GET (HEAD without the body).
@@ -117,7 +124,8 @@ mod static_dir;
 mod tests;
 
 pub use hostile::{
-    DRIP_BYTES, DRIP_INTERVAL, FLAKY_FAILURES, HUGE_BYTES, Hostile, ParseHostileError,
+    DRIP_BYTES, DRIP_INTERVAL, DROPPED_FAILURES, FLAKY_FAILURES, HUGE_BYTES, Hostile,
+    ParseHostileError,
 };
 pub use latency::{Latency, MAX_DELAY, ParseLatencyError};
 pub use server::MAX_FLIGHTS;
@@ -145,6 +153,8 @@ pub mod paths {
     pub const FLAKY: &str = "/flaky.html";
     /// Linked only from a successful [`FLAKY`].
     pub const RECOVERED: &str = "/recovered.html";
+    /// Hangs up [`DROPPED_FAILURES`](super::DROPPED_FAILURES) times, then 200.
+    pub const DROPPED: &str = "/dropped.html";
     /// A PNG image.
     pub const IMAGE: &str = "/logo.png";
     /// text/plain containing a link-like string to [`FROM_TEXT`].
@@ -590,7 +600,7 @@ impl Site {
     }
 
     /// Start counting afresh (requests still in flight stay counted), and
-    /// make `/flaky.html` fail again.
+    /// make `/flaky.html` and `/dropped.html` fail again.
     pub fn reset_stats(&self) {
         self.shared.reset();
     }

@@ -11,7 +11,6 @@
 //! of its bytes can reach the client — or when the body is dropped early
 //! (client gone), whichever comes first.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
@@ -57,6 +56,8 @@ pub(crate) struct Shared {
     pub(crate) huge: Option<Arc<HugeDoc>>,
     /// Requests to /flaky.html so far (reset with the stats).
     pub(crate) flaky_hits: AtomicUsize,
+    /// Requests to /dropped.html so far (reset with the stats).
+    pub(crate) dropped_hits: AtomicUsize,
     latency: Latency,
     latency_seed: u64,
     /// Arrival number of the next request, for drawing its delay.
@@ -95,6 +96,7 @@ impl Shared {
             default_host: addr.to_string(),
             huge,
             flaky_hits: AtomicUsize::new(0),
+            dropped_hits: AtomicUsize::new(0),
             latency,
             latency_seed: mix(seed ^ 0x1a7e_11c7),
             draws: AtomicU64::new(0),
@@ -205,6 +207,7 @@ impl Shared {
         };
         self.bytes_sent.store(0, Ordering::SeqCst);
         self.flaky_hits.store(0, Ordering::SeqCst);
+        self.dropped_hits.store(0, Ordering::SeqCst);
     }
 
     fn next_delay(&self) -> Duration {
@@ -262,7 +265,22 @@ pub(crate) struct Reply {
     content_type: &'static str,
     location: Option<String>,
     source: Source,
+    /// Close the connection without answering at all.
+    hang_up: bool,
 }
+
+/// Why the server closed a connection without an answer (a hostile mode,
+/// not a fault): hyper closes the connection when the service fails.
+#[derive(Debug)]
+pub(crate) struct HungUp;
+
+impl std::fmt::Display for HungUp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("hung up on purpose")
+    }
+}
+
+impl std::error::Error for HungUp {}
 
 impl Reply {
     pub(crate) fn new(status: StatusCode, content_type: &'static str, source: Source) -> Reply {
@@ -271,6 +289,15 @@ impl Reply {
             content_type,
             location: None,
             source,
+            hang_up: false,
+        }
+    }
+
+    /// No answer: the connection is closed.
+    pub(crate) fn hang_up() -> Reply {
+        Reply {
+            hang_up: true,
+            ..Reply::new(StatusCode::OK, HTML, Source::Bytes(Bytes::new()))
         }
     }
 
@@ -479,7 +506,7 @@ impl Body for SiteBody {
 async fn handle(
     shared: Arc<Shared>,
     request: Request<Incoming>,
-) -> Result<Response<SiteBody>, Infallible> {
+) -> Result<Response<SiteBody>, HungUp> {
     let host_header = request
         .headers()
         .get(HOST)
@@ -521,6 +548,11 @@ async fn handle(
         Content::Graph { graph, hostile } => route(&shared, graph, hostile, &target, render_host),
         Content::Dir(root) => static_dir::serve(root, &target).await,
     };
+    if reply.hang_up {
+        // The guard ends the request's count as the connection closes.
+        drop(guard);
+        return Err(HungUp);
+    }
     let head_only = request.method() == Method::HEAD;
     Ok(reply.into_response(guard, &shared, head_only))
 }

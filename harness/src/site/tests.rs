@@ -445,6 +445,23 @@ fn hostile_modes_behave_as_documented() {
         }
     }
 
+    // Dropped: the connection closes with no answer, twice; then 200.
+    for _ in 0..DROPPED_FAILURES {
+        let mut stream = send(
+            site.addr(),
+            "GET",
+            paths::DROPPED,
+            &site.addr().to_string(),
+            "site-test",
+        );
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        assert!(answer.is_empty(), "an answer from a hang-up: {answer:?}");
+    }
+    assert_eq!(get(&site, paths::DROPPED).status, 200);
+    assert_eq!(site.stats().count(paths::DROPPED), 1 + DROPPED_FAILURES);
+    assert_eq!(site.stats().in_flight, 0);
+
     // Trap: always two more pages.
     let trap = get(&site, "/trap/5");
     assert_eq!(trap.status, 200);
@@ -715,4 +732,100 @@ async fn works_inside_a_current_thread_runtime() {
     stream.read_to_end(&mut response).await.expect("read");
     assert!(response.starts_with(b"HTTP/1.1 200"));
     drop(site);
+}
+
+// ------------------------------------------------------------- slot use
+
+/// The path of an absolute URL of `site`.
+fn path_of(site: &Site, url: &str) -> String {
+    url[site.root().len() - 1..].to_owned()
+}
+
+/// A crawl with `bound` requests at a time, in waves: start a batch, wait
+/// for all of it, start the next.
+fn crawl_in_waves(site: &Site, bound: usize) {
+    let mut seen = BTreeSet::from(["/".to_owned()]);
+    let mut frontier = vec!["/".to_owned()];
+    while !frontier.is_empty() {
+        let wave: Vec<String> = frontier.drain(..frontier.len().min(bound)).collect();
+        std::thread::scope(|s| {
+            for path in &wave {
+                s.spawn(move || get(site, path));
+            }
+        });
+        for path in &wave {
+            for link in site.expected_links(path) {
+                let link = path_of(site, &link);
+                if seen.insert(link.clone()) {
+                    frontier.push(link);
+                }
+            }
+        }
+    }
+}
+
+/// The same crawl with `bound` workers, each taking the next page as soon
+/// as it is free.
+fn crawl_refilling(site: &Site, bound: usize) {
+    use std::sync::mpsc;
+    let (jobs, job_queue) = mpsc::channel::<String>();
+    let job_queue = std::sync::Mutex::new(job_queue);
+    let (done, results) = mpsc::channel::<String>();
+    std::thread::scope(|s| {
+        for _ in 0..bound {
+            let (job_queue, done) = (&job_queue, done.clone());
+            s.spawn(move || {
+                loop {
+                    // The lock only for taking a job, not for fetching it.
+                    let next = job_queue.lock().unwrap().recv();
+                    let Ok(path) = next else { break };
+                    get(site, &path);
+                    let _ = done.send(path);
+                }
+            });
+        }
+        let mut seen = BTreeSet::from(["/".to_owned()]);
+        jobs.send("/".to_owned()).unwrap();
+        let mut pending = 1;
+        while pending > 0 {
+            let path = results.recv().unwrap();
+            pending -= 1;
+            for link in site.expected_links(&path) {
+                let link = path_of(site, &link);
+                if seen.insert(link.clone()) {
+                    jobs.send(link).unwrap();
+                    pending += 1;
+                }
+            }
+        }
+        drop(jobs);
+    });
+}
+
+#[test]
+fn slot_use_tells_waves_from_refilling() {
+    let _cpu = crate::exclusive::cpu();
+    let spread = Latency::Uniform {
+        min: Duration::from_millis(2),
+        max: Duration::from_millis(40),
+    };
+    let site = Site::start(SiteConfig::pages(120).with_latency(spread));
+    crawl_in_waves(&site, 6);
+    let waves = site.slot_use(6);
+    assert_eq!(site.stats().requests, 120);
+    site.reset_stats();
+    crawl_refilling(&site, 6);
+    let refilling = site.slot_use(6);
+    assert_eq!(site.stats().requests, 120);
+    assert!(
+        waves.idle_share() > 0.3,
+        "waves left only {:.2} idle",
+        waves.idle_share()
+    );
+    assert!(
+        refilling.idle_share() < 0.15,
+        "refilling left {:.2} idle",
+        refilling.idle_share()
+    );
+    assert!(refilling.mean_in_flight() > waves.mean_in_flight());
 }

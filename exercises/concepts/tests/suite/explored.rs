@@ -89,26 +89,31 @@ pub mod sync {
 /// Marks a broken bound in a panic message, for the verdict below.
 const OVER_CAPACITY: &str = "over capacity:";
 
-/// Random schedules to try. The classic single-Condvar lost wake-up shows up
-/// within the first few dozen; a thousand leaves little room for luck.
+/// Random schedules to try, for each scenario. The classic single-Condvar
+/// lost wake-up shows up within the first few dozen; a thousand leaves
+/// little room for luck.
 const SCHEDULES: usize = 1000;
 
 /// How long the exploration may take. The reference needs well under a
 /// second; a run still going after this is blocked outside shuttle's control.
 const EXPLORE_LIMIT: Duration = Duration::from_secs(20);
 
-/// Two producers and two consumers of two items each, through a queue of
-/// capacity 1: both sides block often, so both kinds of waiter are
+/// Two producers and two consumers of `each` items each, through a queue
+/// of `capacity`: both sides block often, so both kinds of waiter are
 /// asleep on the queue at the same time. The bound is checked after every
 /// push and pop, in every schedule: it is an invariant, not an end state.
+///
+/// Capacity 1 makes every push a change from empty and every pop a change
+/// from full; capacity 2 also has pushes and pops in the middle, where a
+/// queue that notifies only on "was empty" or "was full" forgets a waiter.
 // ANCHOR: scenario
-fn producers_and_consumers() {
-    let q = Arc::new(BoundedQueue::new(1));
+fn producers_and_consumers(capacity: usize, each: u32) {
+    let q = Arc::new(BoundedQueue::new(capacity));
     let producers: Vec<_> = (0..2u32)
         .map(|p| {
             let q = Arc::clone(&q);
             shuttle::thread::spawn(move || {
-                for i in 0..2 {
+                for i in 0..each {
                     q.push(p * 10 + i);
                     within_bound(&q);
                 }
@@ -119,11 +124,13 @@ fn producers_and_consumers() {
         .map(|_| {
             let q = Arc::clone(&q);
             shuttle::thread::spawn(move || {
-                let first = q.pop();
-                within_bound(&q);
-                let second = q.pop();
-                within_bound(&q);
-                vec![first, second]
+                (0..each)
+                    .map(|_| {
+                        let item = q.pop();
+                        within_bound(&q);
+                        item
+                    })
+                    .collect::<Vec<_>>()
             })
         })
         .collect();
@@ -135,11 +142,11 @@ fn producers_and_consumers() {
         .flat_map(|c| c.join().expect("a consumer panicked"))
         .collect();
     got.sort_unstable();
-    assert_eq!(
-        got,
-        [0, 1, 10, 11],
-        "every pushed item is popped exactly once"
-    );
+    let mut pushed: Vec<u32> = (0..2)
+        .flat_map(|p| (0..each).map(move |i| p * 10 + i))
+        .collect();
+    pushed.sort_unstable();
+    assert_eq!(got, pushed, "every pushed item is popped exactly once");
 }
 // ANCHOR_END: scenario
 
@@ -157,7 +164,8 @@ fn queue_explored() {
     grade::step(EXPLORE_LIMIT * 2, || {
         let explored = watchdog::try_run(EXPLORE_LIMIT, || {
             std::panic::catch_unwind(|| {
-                shuttle::check_random(producers_and_consumers, SCHEDULES);
+                shuttle::check_random(|| producers_and_consumers(1, 2), SCHEDULES);
+                shuttle::check_random(|| producers_and_consumers(2, 3), SCHEDULES);
             })
         });
         let Some(outcome) = explored else {
@@ -174,7 +182,7 @@ fn queue_explored() {
         };
         let Err(payload) = outcome else {
             note(format!(
-                "{SCHEDULES} schedules explored: no deadlock, no lost or duplicated item"
+                "2 × {SCHEDULES} schedules explored (capacity 1 and 2): no deadlock, never over capacity, no lost or duplicated item"
             ));
             return;
         };

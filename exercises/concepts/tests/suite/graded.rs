@@ -38,6 +38,9 @@ const LIMIT: Duration = Duration::from_secs(10);
 /// How long a check waits for a thread that should have been woken.
 const WAKE_LIMIT: Duration = Duration::from_secs(2);
 
+/// How long the contention test may take before it counts as stuck.
+const CONTENTION_LIMIT: Duration = Duration::from_secs(5);
+
 /// How long the queue's blocked threads are watched: a poller with a
 /// 10 ms timeout wakes 30 times in it, a sleeping waiter not at all.
 const WAIT_WINDOW: Duration = Duration::from_millis(300);
@@ -72,6 +75,10 @@ const SMALL_COUNTS: &[(u64, u64)] = &[
     (10_000, 1229),
 ];
 
+/// A count long enough (tens of milliseconds) for the threads it uses to be
+/// counted: there are 25,997 primes below 300,000.
+const MID: (u64, u64) = (300_000, 25_997);
+
 /// A count big enough that starting threads is noise next to the work, small
 /// enough for a debug build: there are 148,933 primes below two million.
 const BIG: (u64, u64) = (2_000_000, 148_933);
@@ -95,38 +102,132 @@ const ALONE_AT_MOST: f64 = 0.2;
 struct Run {
     usage: Usage,
     timeline: Timeline,
-    /// Most threads alive at once beyond those there before, if sampled.
-    threads: Option<usize>,
+    /// The threads it used, if they could be counted.
+    threads: Option<ThreadUse>,
+}
+
+/// The threads a count used.
+#[derive(Clone, Copy, Debug)]
+struct ThreadUse {
+    /// Most threads of its own alive at once.
+    peak: usize,
+    /// Threads of its own started in all.
+    started: usize,
+    /// Did the calling thread count too (at least half the CPU time each
+    /// thread would have used had the work been shared evenly)?
+    caller_worked: bool,
+}
+
+impl ThreadUse {
+    /// Threads counting at once: those it started, and the caller if it
+    /// counted beside them (a correct way to use `threads`).
+    fn working(&self) -> usize {
+        self.peak + usize::from(self.caller_worked)
+    }
+}
+
+/// Run `count` on this thread and see which threads it used.
+fn with_threads<T>(count: impl FnOnce() -> T) -> (T, Option<ThreadUse>) {
+    let before = memory::thread_count();
+    let sampler = memory::ThreadSampler::start(Duration::from_millis(1));
+    let process = Meter::start();
+    let cpu = harness::cpu::thread_cpu_time();
+    let value = count();
+    let caller_cpu = harness::cpu::thread_cpu_time().saturating_sub(cpu);
+    let total_cpu = process.stop().cpu;
+    let counts = sampler.stop_counts();
+    let threads = before.map(|before| {
+        let peak = counts.peak.saturating_sub(before);
+        let fair_share = total_cpu.as_secs_f64() / (peak + 1) as f64;
+        ThreadUse {
+            peak,
+            started: counts.started,
+            caller_worked: caller_cpu.as_secs_f64() >= 0.5 * fair_share,
+        }
+    });
+    (value, threads)
+}
+
+/// How many threads of its own the code under test may start.
+#[derive(Clone, Copy)]
+enum Threads {
+    /// Exactly the number it was asked for.
+    Exactly(usize),
+    /// None beyond rayon's pool, give or take a pool of its own: at most
+    /// the cores plus two.
+    Pool,
+}
+
+impl Threads {
+    /// The diagnosis and sentence when the threads `seen` broke the rule.
+    fn fault(self, call: &str, seen: ThreadUse) -> Option<(&'static str, String)> {
+        let cores = available_cores();
+        let working = seen.working();
+        match self {
+            // Rounds: more threads over the run than were ever alive at
+            // once, and no more at once than asked for.
+            Threads::Exactly(asked) if seen.started > asked && seen.peak <= asked => Some((
+                "waves",
+                format!(
+                    "{call} started {} threads in all, at most {} at a time, for {asked} asked \
+                     for: it hands out work in rounds, starting threads for each and joining \
+                     them before the next, and every round waits for its slowest thread. Start \
+                     the {asked} threads once, and let each take more work until none is left",
+                    seen.started, seen.peak
+                ),
+            )),
+            // Counting on one thread at a time is the sequential mistake,
+            // judged by the cores it used, except when one was asked for.
+            Threads::Exactly(asked) if (working >= 2 || asked == 1) && working != asked => Some((
+                "ignored-argument",
+                format!(
+                    "{call} counted on {working} threads at once ({} of its own{}); it was asked \
+                     for {asked}. Use exactly the number of threads you are given — the caller \
+                     chose it (to leave cores free, or to match a pool), and code that quietly \
+                     picks its own number breaks that contract",
+                    seen.peak,
+                    if seen.caller_worked {
+                        ", and the calling thread"
+                    } else {
+                        ""
+                    }
+                ),
+            )),
+            Threads::Pool if seen.peak > cores + 2 => Some((
+                "oversubscribed",
+                format!(
+                    "{call} started {} threads of its own for {cores} cores: rayon's global \
+                     pool already has one thread per core, and more threads than cores add \
+                     switching, not speed. Use a parallel iterator on the global pool, not a \
+                     pool (or threads) of your own per call",
+                    seen.peak
+                ),
+            )),
+            _ => None,
+        }
+    }
 }
 
 /// Run the big count, check its answer, and fail unless it kept the free
 /// cores busy (`not-parallel`), all through its run (`idle-cores`), with
-/// the number of threads it was asked for (`ignored-argument`, when
-/// `threads` is given). Judged against the cores other programs left free;
+/// the threads `threads` allows (`ignored-argument`, `oversubscribed`). Judged against the cores other programs left free;
 /// when too few were free to tell, measured again, and finally reported
 /// inconclusive. `advice` is the question to ask yourself when it failed.
-fn check_parallel(
-    call: &str,
-    advice: &str,
-    threads: Option<usize>,
-    mut count: impl FnMut() -> u64,
-) {
+fn check_parallel(call: &str, advice: &str, threads: Threads, mut count: impl FnMut() -> u64) {
     let cores = available_cores();
     if !grade::needs_two_cores("cores used") {
         expect_eq(count(), BIG.1, call);
         return;
     }
     let reading = busy::retry(ATTEMPTS, |_| {
-        let before = memory::thread_count();
-        let sampler = threads.map(|_| memory::ThreadSampler::start(Duration::from_millis(1)));
-        let (found, usage, timeline) = measure_timeline(SAMPLE, &mut count);
-        // `before` was read before either sampler started; the thread
-        // sampler does not count itself, but the timeline's sampler (one
-        // thread) was alive throughout.
-        let seen_threads = sampler
-            .map(|s| s.stop())
-            .zip(before)
-            .map(|(peak, before)| peak.saturating_sub(before + 1));
+        let ((found, usage, timeline), seen_threads) =
+            with_threads(|| measure_timeline(SAMPLE, &mut count));
+        // The timeline's sampler is one thread of the test's own.
+        let seen_threads = seen_threads.map(|t| ThreadUse {
+            peak: t.peak.saturating_sub(1),
+            started: t.started.saturating_sub(1),
+            ..t
+        });
         expect_eq(found, BIG.1, call);
         let run = Run {
             usage,
@@ -134,9 +235,10 @@ fn check_parallel(
             threads: seen_threads,
         };
         // A thread count is a fact, however busy the machine.
-        if let (Some(asked), Some(seen)) = (threads, run.threads)
-            && seen >= 2
-            && seen != asked
+        if run
+            .threads
+            .and_then(|seen| threads.fault(call, seen))
+            .is_some()
         {
             return Reading::Fail(run);
         }
@@ -157,7 +259,7 @@ fn check_parallel(
         Reading::Pass(run)
     });
     let failed = matches!(reading, Reading::Fail(_));
-    let unclear = matches!(reading, Reading::Unclear(_));
+    let unclear = reading.is_unclear();
     let run = reading.into_inner();
     let used = run.usage.cores_used();
     if unclear {
@@ -165,19 +267,8 @@ fn check_parallel(
         return;
     }
     if failed {
-        if let (Some(asked), Some(seen)) = (threads, run.threads)
-            && seen >= 2
-            && seen != asked
-        {
-            fail(
-                "ignored-argument",
-                format!(
-                    "{call} ran {seen} threads at once; it was asked for {asked}. Spawn \
-                     exactly the number of threads you are given — the caller chose it (to \
-                     leave cores free, or to match a pool), and code that quietly picks its \
-                     own number breaks that contract"
-                ),
-            );
+        if let Some((diagnosis, message)) = run.threads.and_then(|seen| threads.fault(call, seen)) {
+            fail(diagnosis, message);
         }
         let bar = busy::parallel_bar(&run.usage).unwrap_or(0.8 * cores as f64);
         // Too few cores on average, but every core busy for much of the
@@ -199,7 +290,10 @@ fn check_parallel(
         alone_share(&run) * 100.0,
         run.usage.wall.as_secs_f64(),
         run.threads
-            .map(|t| format!(", {t} threads"))
+            .map(|t| match threads {
+                Threads::Exactly(_) => format!(", {} threads counting", t.working()),
+                Threads::Pool => format!(", {} threads of its own", t.peak),
+            })
             .unwrap_or_default()
     ));
 }
@@ -242,6 +336,18 @@ fn primes_threads() {
                 );
             }
         }
+        // The thread count is the caller's: one thread, and an odd number,
+        // on a count long enough for every thread to be seen.
+        for threads in [1, 3] {
+            let call = format!("count_primes_threads({}, {threads})", MID.0);
+            let (found, seen) = with_threads(|| kata::primes::count_primes_threads(MID.0, threads));
+            expect_eq(found, MID.1, &call);
+            if let Some((diagnosis, message)) =
+                seen.and_then(|seen| Threads::Exactly(threads).fault(&call, seen))
+            {
+                fail(diagnosis, message);
+            }
+        }
         // Twice as many threads as cores: any split that runs its threads
         // at the same time keeps every core busy until near the end, so the
         // check is about parallelism, not about how evenly the range was cut
@@ -253,7 +359,7 @@ fn primes_threads() {
             &format!("count_primes_threads({}, {threads})", BIG.0),
             "is the work split across threads that run at the same time? (spawn them all \
              before joining any)",
-            Some(threads),
+            Threads::Exactly(threads),
             || kata::primes::count_primes_threads(BIG.0, threads),
         );
     });
@@ -272,7 +378,7 @@ fn primes_rayon() {
         check_parallel(
             &format!("count_primes_rayon({})", BIG.0),
             "is the iterator a parallel one? (into_par_iter, from rayon::prelude)",
-            None,
+            Threads::Pool,
             || kata::primes::count_primes_rayon(BIG.0),
         );
     });
@@ -354,10 +460,35 @@ use kata::queue::BoundedQueue;
 #[test]
 fn queue() {
     grade::step(LIMIT, || {
+        let timed_before = kata::sync::timed_waits();
         queue_is_fifo();
         queue_blocks_without_spinning_and_wakes();
-        queue_survives_contention();
-        note("FIFO, bounded, sleeps while blocked, 8000 items through 8 threads");
+        // Eight threads hammering a queue of three finish in well under a
+        // second; stopped for this long, they are all waiting for a
+        // notification that nobody sent.
+        if watchdog::try_run(CONTENTION_LIMIT, queue_survives_contention).is_none() {
+            fail(
+                "lost-wakeup",
+                format!(
+                    "producers and consumers passing items through a small queue \
+                     stopped making progress for {} s: every thread is waiting, each for a \
+                     notification nobody sent. Notify on *every* push (not_empty) and *every* \
+                     pop (not_full) — not only when the queue was empty or full: a waiter you \
+                     skip stays asleep",
+                    CONTENTION_LIMIT.as_secs()
+                ),
+            );
+        }
+        let timed = kata::sync::timed_waits() - timed_before;
+        ensure(timed == 0, "polling", || {
+            format!(
+                "the queue waited with a timeout {timed} times (wait_timeout): a timed wait wakes \
+                 up every period to look again — polling, however long the period — and it \
+                 hides a missing notification instead of fixing it. Wait with plain wait() in \
+                 a while loop; whoever changes the queue notifies"
+            )
+        });
+        note("FIFO, bounded at every moment, sleeps while blocked, 8000 items through 8 threads");
     });
 }
 
@@ -506,11 +637,17 @@ fn queue_blocks_without_spinning_and_wakes() {
 }
 
 fn queue_survives_contention() {
-    const PRODUCERS: u64 = 4;
-    const CONSUMERS: u64 = 4;
-    const EACH: u64 = 2000;
-    const CAPACITY: usize = 3;
-    let q = BoundedQueue::new(CAPACITY);
+    // Balanced, then crowded with producers: with one slot and six
+    // producers, one is usually arriving just as a pop wakes another, and
+    // takes the slot first.
+    contend(4, 4, 2000, 3);
+    contend(6, 2, 1000, 1);
+}
+
+/// `producers` threads pushing `each` items each through a queue of
+/// `capacity` to `consumers` threads.
+fn contend(producers: u64, consumers: u64, each: u64, capacity: usize) {
+    let q = BoundedQueue::new(capacity);
     // The bound is an invariant: it must hold all through the run, not just
     // at the end. A watcher checks it two ways while the threads contend:
     // what len() says, and — not trusting len() — a count no queue can
@@ -532,20 +669,20 @@ fn queue_survives_contention() {
             }
             (most_len, most_inside)
         });
-        for p in 0..PRODUCERS {
+        for p in 0..producers {
             let (q, pushes_done) = (&q, &pushes_done);
             s.spawn(move || {
-                for i in 0..EACH {
-                    q.push(p * EACH + i);
+                for i in 0..each {
+                    q.push(p * each + i);
                     pushes_done.fetch_add(1, Ordering::SeqCst);
                 }
             });
         }
-        let consumers: Vec<_> = (0..CONSUMERS)
+        let consumers: Vec<_> = (0..consumers)
             .map(|_| {
                 let (q, pops_started) = (&q, &pops_started);
                 s.spawn(move || {
-                    (0..PRODUCERS * EACH / CONSUMERS)
+                    (0..producers * each / consumers)
                         .map(|_| {
                             pops_started.fetch_add(1, Ordering::SeqCst);
                             q.pop()
@@ -562,17 +699,18 @@ fn queue_survives_contention() {
         (received, watcher.join().expect("the watcher panicked"))
     });
     let most = most_len.max(most_inside);
-    ensure(most <= CAPACITY, "over-capacity", || {
+    ensure(most <= capacity, "over-capacity", || {
         format!(
-            "with {PRODUCERS} producers and {CONSUMERS} consumers contending, the queue of \
-             capacity {CAPACITY} held {most} items at one moment (len() said up to {most_len}; \
-             {most_inside} pushes had returned beyond the pops begun) — after a wait, check \
-             the condition again in a `while` loop, not an `if`: another producer may have \
-             taken the free slot between the notification and the wake-up"
+            "with {producers} producers and {consumers} consumers contending, the queue of \
+             capacity {capacity} held {most} items at one moment (len() said up to {most_len}; \
+             {most_inside} pushes had returned beyond the pops begun). push must wait for \
+             room *before* it adds its item, and check again after every wake-up — a `while` \
+             loop, not an `if`: another producer may have taken the free slot between the \
+             notification and the wake-up"
         )
     });
     received.sort_unstable();
-    let expected: Vec<u64> = (0..PRODUCERS * EACH).collect();
+    let expected: Vec<u64> = (0..producers * each).collect();
     if received != expected {
         let mut seen = std::collections::HashSet::new();
         let duplicated = received.iter().filter(|&&x| !seen.insert(x)).count();
@@ -580,10 +718,10 @@ fn queue_survives_contention() {
         fail(
             "lost-items",
             format!(
-                "{PRODUCERS} producers pushed {} items through a queue of capacity 3 to \
-                 {CONSUMERS} consumers: {missing} never arrived and {duplicated} arrived twice — \
+                "{producers} producers pushed {} items through a queue of capacity {capacity} to \
+                 {consumers} consumers: {missing} never arrived and {duplicated} arrived twice — \
                  is every check-then-act done under the lock?",
-                PRODUCERS * EACH
+                producers * each
             ),
         );
     }
@@ -639,6 +777,16 @@ fn fetch_all() {
     );
     let slowest = latency(0);
     let latencies = wall.as_secs_f64() / slowest.as_secs_f64();
+    ensure(peak <= 1 || peak == REQUESTS as usize, "waves", || {
+        format!(
+            "at most {peak} of {REQUESTS} requests were in flight at once, and the batch took \
+             {:.2} s = {latencies:.1} × the slowest request's latency: the requests are awaited in \
+             batches (join_all on a chunk, then the next), and each batch waits for its slowest \
+             request. Nothing here asks for a bound: await all of them together with one \
+             join_all",
+            wall.as_secs_f64()
+        )
+    });
     ensure(peak == REQUESTS as usize, "sequential-awaits", || {
         format!(
             "at most {peak} of {REQUESTS} requests were in flight at once, and the batch took \
@@ -740,7 +888,7 @@ fn offload() {
             Reading::Pass(seen)
         }
     });
-    let unclear = matches!(reading, Reading::Unclear(_));
+    let unclear = reading.is_unclear();
     let seen = reading.into_inner();
     expect_eq(
         seen.offloaded,
@@ -771,10 +919,13 @@ fn offload() {
     let runtime_ms = seen.runtime_cpu.as_secs_f64() * 1e3;
     ensure(runtime_ms <= 0.3 * wall_ms, "busy-wait", || {
         format!(
-            "while the work ran elsewhere ({wall_ms:.0} ms), the runtime's own thread was busy \
-             for {runtime_ms:.0} ms of it: the task waits for the result by asking again and \
-             again (a loop on is_finished() or try_recv() with yield_now) instead of awaiting \
-             the JoinHandle or the channel, which sleeps until the result is there"
+            "while checksum_offloaded ran ({wall_ms:.0} ms) with nothing else on the runtime, \
+             the runtime's own thread was busy for {runtime_ms:.0} ms of it: either the work \
+             itself runs there (in slices, with yield_now between them: the heartbeat stays on \
+             time, but the runtime's thread is the one computing), or the task waits for the \
+             result by asking again and again (a loop on is_finished() or try_recv() with \
+             yield_now). Run the work on another thread (spawn_blocking) and await its \
+             JoinHandle, which sleeps until the result is there"
         )
     });
     if let Some(woken) = seen.runtime_wakeups {
@@ -800,11 +951,11 @@ fn offload() {
 }
 
 /// The wake-ups an idle runtime thread may have in `wall` seconds while it
-/// waits for one result: a few, and one per 20 ms for the runtime's own
-/// housekeeping. A task that checks every millisecond wakes fifty times
-/// as often.
+/// waits for one result: one when the result arrives (measured: 1), a few
+/// to spare, and one per 100 ms. A task that checks every 20 ms wakes five
+/// times as often; one that checks every millisecond, a hundred.
 fn wakeup_budget(wall: f64) -> f64 {
-    wall / 0.02 + 10.0
+    wall / 0.1 + 6.0
 }
 
 // -------------------------------------------------------------- block_on --
@@ -919,8 +1070,15 @@ fn block_on() {
             );
         }
 
-        const WAIT: Duration = Duration::from_millis(300);
+        // Long enough that a timed nap of up to a third of a second polls
+        // more than the two polls a wake-up needs.
+        const WAIT: Duration = Duration::from_secs(1);
+        let tid = thread_id();
+        let woken_before = wakeups_of(tid);
         let (polls, usage) = measure(|| kata::executor::block_on(Delay::new(WAIT)));
+        let woken = wakeups_of(tid)
+            .zip(woken_before)
+            .map(|(after, before)| after - before);
         // A waker-driven executor polls twice: once to start, once after the
         // wake-up (a third poll is allowed for a spurious unpark).
         ensure(
@@ -937,6 +1095,21 @@ fn block_on() {
                 )
             },
         );
+
+        // Between the two polls the thread should sleep once, until the
+        // waker: an executor that naps and looks at a flag wakes on every
+        // nap, however few times it polls.
+        if let Some(woken) = woken {
+            ensure(woken <= 3, "polling", || {
+                format!(
+                    "while block_on waited {} ms for a single wake-up, its thread woke up \
+                     {woken} times ({polls} polls): it naps and looks again (sleep or \
+                     park_timeout in a loop, then check a flag) instead of parking until the \
+                     waker unparks it",
+                    WAIT.as_millis()
+                )
+            });
+        }
 
         // Few polls and little CPU prove an executor asleep only if it had
         // a core to spin on (an executor spinning on a flag between two

@@ -16,7 +16,7 @@
 //! `cargo test -p crawler-solution` (the reference).
 
 use crate::kata;
-use harness::busy::{self, Reading};
+use harness::busy;
 use harness::grade::{self, ensure, fail, note};
 use harness::heartbeat::Heartbeat;
 use harness::site::{self, Hostile, Latency, Site, SiteConfig, Stats};
@@ -164,7 +164,10 @@ fn never_finished(site: &Site, call: &str) -> ! {
                  running: count the pending fetches (or let the JoinSet tell you: join_next() \
                  returns None), and stop when that count reaches zero. With threads, also drop \
                  the job Sender before the scope ends — and keep no clone of it in a worker — \
-                 or the workers' `for job in receiver` loops wait for ever",
+                 or the workers' `for job in receiver` loops wait for ever. And if both \
+                 channels are bounded, the crawl can stop half-way: the coordinator blocked \
+                 sending a job while every worker is blocked sending it a result — keep at \
+                 least one of them unbounded",
                 stats.requests,
                 LIMIT.as_secs()
             ),
@@ -473,8 +476,13 @@ fn sequential() {
         "crawl breadth-first (a VecDeque: push_back, pop_front) so each page is reached by its \
          shortest path, and do not queue the links of pages at max_depth",
     );
+    check_obeys_robots("crawl_sequential", 1, |start, options| {
+        let start = start.clone();
+        move || kata::crawl_sequential(&start, &options).expect("the crawl can start")
+    });
     note(format!(
-        "{} pages, each fetched once, one at a time; max_pages and max_depth honoured",
+        "{} pages, each fetched once, one at a time; max_pages and max_depth honoured, \
+         robots.txt obeyed",
         site.pages().len()
     ));
 }
@@ -547,10 +555,14 @@ fn threads() {
             )
         },
     );
-    let slow = check_waits_asleep(WORKERS.min(4), 8.0, |start, options| {
+    let threaded = |start: &Url, options: Options| {
         let start = start.clone();
         move || kata::crawl_threads(&start, &options).expect("the crawl can start")
-    });
+    };
+    check_max_depth(&site, &call, WORKERS, threaded);
+    check_small_bound(&site, "one-worker", threaded);
+    check_obeys_robots("crawl_threads", WORKERS, threaded);
+    let slow = check_waits_asleep(WORKERS.min(4), 8.0, threaded);
     note(format!(
         "{} pages in {:.0} ms with {WORKERS} requests in flight at the peak and {:.0}% of the \
          slots idle while work waited ({:.0}% allowed); {:.2} cores busy; on a slow server, {slow}",
@@ -570,12 +582,15 @@ const SPREAD: Latency = Latency::Uniform {
 };
 
 /// The slow server of [`check_waits_asleep`]: every answer takes this long.
-const SLOW: Duration = Duration::from_millis(100);
+const SLOW: Duration = Duration::from_millis(250);
 
-/// A small crawl of a slow server, during which the crawler has nothing to
-/// do but wait: it must neither burn CPU (`busy-wait`) nor wake up on a
-/// timer (`polling`). `crawl` makes the crawl (run on a blocking thread, or
-/// wrapped in a runtime by the caller). Returns a description for the note.
+/// A crawl of a one-page site whose every answer takes [`SLOW`]: robots.txt,
+/// then the page, with `bound` workers or slots that have nothing to do but
+/// wait. It must neither burn CPU (`busy-wait`) nor wake up on a timer
+/// (`polling`): a loop that checks every 10 ms wakes fifty times here, a
+/// crawl that sleeps until something happens a few. `crawl` makes the
+/// crawl (run on a blocking thread, or wrapped in a runtime by the caller).
+/// Returns a description for the note.
 fn check_waits_asleep<C, R>(
     bound: usize,
     wakeups_per_request: f64,
@@ -585,17 +600,13 @@ where
     C: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    const PAGES: usize = 12;
-    let site = Site::start(SiteConfig::pages(60).with_latency(Latency::Fixed(SLOW)));
+    let site = Site::start(SiteConfig::pages(1).with_latency(Latency::Fixed(SLOW)));
     let start = start_url(&site);
     let call = format!(
-        "a crawl of {PAGES} pages with {bound} in flight, at {} ms a page",
+        "a crawl of one page with {bound} allowed in flight, at {} ms an answer",
         SLOW.as_millis()
     );
-    let limited = Options {
-        max_pages: PAGES,
-        ..options(bound)
-    };
+    let limited = options(bound);
     let (_, cost) = measure_beside(&site, || {
         run_blocking_any(&site, &call, crawl(&start, limited))
     });
@@ -661,16 +672,13 @@ fn bounded_async() {
         // machine another program taking the core costs it beats too, so
         // a low share fails only on a quiet one.
         let share = beats as f64 * BEAT.as_secs_f64() / wall.as_secs_f64();
-        let seen = (report, late, beats, wall, share, cost);
-        if share >= 0.5 {
-            Reading::Pass(seen)
-        } else if busy::is_quiet(&cost.usage) {
-            Reading::Fail(seen)
-        } else {
-            Reading::Unclear(seen)
-        }
+        busy::timing(
+            share >= 0.5,
+            &cost.usage,
+            (report, late, beats, wall, share, cost),
+        )
     });
-    let unclear = matches!(reading, Reading::Unclear(_));
+    let unclear = reading.is_unclear();
     let (report, late, beats, wall, share, cost) = reading.into_inner();
     if unclear {
         grade::inconclusive(busy::inconclusive_message(
@@ -754,41 +762,13 @@ fn bounded_async() {
     let idle = report_slots(&call, BOUND, reading.map(|r| r.0), &cost);
     let mean = spread.slot_use(BOUND).mean_in_flight();
 
-    // max_depth: no page beyond it is fetched. (With many requests in
-    // flight a page may first be reached by a longer path, so the exact
-    // set is not required as it is for the breadth-first baseline.)
-    site.reset_stats();
-    let shallow = Options {
-        max_depth: 2,
-        ..options(BOUND)
-    };
-    let report = run_async(&site, &call, {
+    check_max_depth(&site, &call, BOUND, |start, options| {
         let start = start.clone();
-        move || async move {
-            kata::crawl_async(&start, &shallow)
-                .await
-                .expect("the crawl can start")
-        }
+        move || async_crawl(&start, &options)
     });
-    let too_deep: Vec<String> = report
-        .urls()
-        .into_iter()
-        .filter(|url| {
-            let path = &url[site.root().len() - 1..];
-            site.depth(path).is_none_or(|d| d > 2)
-        })
-        .collect();
-    ensure(too_deep.is_empty(), "max-depth", || {
-        format!(
-            "with max_depth = 2, {call} fetched {} pages more than 2 links from the start, \
-             e.g. {}",
-            too_deep.len(),
-            too_deep[0]
-        )
-    });
-    let near = page_urls(&site, |path| site.depth(path).is_some_and(|d| d <= 1));
-    ensure(near.is_subset(&report.urls()), "max-depth", || {
-        format!("with max_depth = 2, {call} missed pages linked from the start page itself")
+    check_small_bound(&site, "sequential-awaits", |start, options| {
+        let start = start.clone();
+        move || async_crawl(&start, &options)
     });
     let slow = check_waits_asleep(4, 3.0, |start, options| {
         let start = start.clone();
@@ -818,28 +798,63 @@ fn check_backoff_asleep() -> String {
     const BACKOFF: Duration = Duration::from_millis(100);
     let site = Site::start(SiteConfig::pages(1).with_hostile(&[Hostile::ErrorPages]));
     let start = start_url(&site);
+    const RETRIES: u32 = 3;
     let call = format!(
-        "crawl_async({start}) of a page that always fails, retried twice with a backoff of {} ms",
+        "crawl_async({start}) of a page that always fails, retried {RETRIES} times with a \
+         backoff of {} ms",
         BACKOFF.as_millis()
     );
     let retrying = Options {
-        retries: 2,
+        retries: RETRIES,
         backoff: BACKOFF,
         ..options(4)
     };
     let (_, cost) = measure_beside(&site, || {
         run_blocking_any(&site, &call, move || async_crawl(&start, &retrying))
     });
-    let requests = site.stats().requests;
+    let stats = site.stats();
+    let requests = stats.requests;
+    // Three retries: the waits must double each time (100, 200, 400 ms), not
+    // grow by a step (100, 200, 300).
+    let times = stats
+        .times
+        .get(site::paths::BROKEN)
+        .cloned()
+        .unwrap_or_default();
+    ensure(times.len() == 1 + RETRIES as usize, "retries", || {
+        format!(
+            "{call} requested {} {} times; with retries = {RETRIES}, expected {}",
+            site::paths::BROKEN,
+            times.len(),
+            1 + RETRIES
+        )
+    });
+    for (i, pair) in times.windows(2).enumerate() {
+        let waited = pair[1].saturating_sub(pair[0]);
+        let wanted = BACKOFF * (1 << i);
+        ensure(waited >= wanted.mul_f64(0.9), "no-backoff", || {
+            format!(
+                "{call}: retry {} came {:.0} ms after the attempt before it; the backoff doubles \
+                 at each retry ({} ms, then {} ms, then {} ms: fetch::backoff(options.backoff, \
+                 attempt))",
+                i + 1,
+                ms(waited),
+                BACKOFF.as_millis(),
+                2 * BACKOFF.as_millis(),
+                4 * BACKOFF.as_millis()
+            )
+        });
+    }
     check_no_spinning(&call, &cost, requests);
     check_no_napping(
         &call,
         &cost,
         requests,
         &format!(
-            "backoffs of {} and {} ms",
+            "backoffs of {}, {} and {} ms",
             BACKOFF.as_millis(),
-            2 * BACKOFF.as_millis()
+            2 * BACKOFF.as_millis(),
+            4 * BACKOFF.as_millis()
         ),
         3.0,
     );
@@ -849,6 +864,97 @@ fn check_backoff_asleep() -> String {
         cost.cores(),
         cost.wakeups
     )
+}
+
+/// max_depth: no page beyond it is fetched. (With many requests in flight a
+/// page may first be reached by a longer path, so the exact set is not
+/// required as it is for the breadth-first baseline.)
+fn check_max_depth<C>(site: &Site, call: &str, bound: usize, crawl: impl Fn(&Url, Options) -> C)
+where
+    C: FnOnce() -> Report + Send + 'static,
+{
+    site.reset_stats();
+    let shallow = Options {
+        max_depth: 2,
+        ..options(bound)
+    };
+    let report = run_blocking(site, call, crawl(&start_url(site), shallow));
+    let too_deep: Vec<String> = report
+        .urls()
+        .into_iter()
+        .filter(|url| {
+            let path = &url[site.root().len() - 1..];
+            site.depth(path).is_none_or(|d| d > 2)
+        })
+        .collect();
+    ensure(too_deep.is_empty(), "max-depth", || {
+        format!(
+            "with max_depth = 2, {call} fetched {} pages more than 2 links from the start, \
+             e.g. {}",
+            too_deep.len(),
+            too_deep[0]
+        )
+    });
+    let near = page_urls(site, |path| site.depth(path).is_some_and(|d| d <= 1));
+    ensure(near.is_subset(&report.urls()), "max-depth", || {
+        format!("with max_depth = 2, {call} missed pages linked from the start page itself")
+    });
+}
+
+/// The bound is the caller's: a crawl with a bound of 3 keeps exactly 3 in
+/// flight, not the number the code was written for. `serial` is the
+/// diagnosis for one at a time.
+fn check_small_bound<C>(site: &Site, serial: &str, crawl: impl Fn(&Url, Options) -> C)
+where
+    C: FnOnce() -> Report + Send + 'static,
+{
+    const SMALL: usize = 3;
+    site.reset_stats();
+    let start = start_url(site);
+    let call = format!("a crawl of {start} with a bound of {SMALL}");
+    let limited = Options {
+        max_pages: 30,
+        ..options(SMALL)
+    };
+    let _ = run_blocking(site, &call, crawl(&start, limited));
+    check_bound(
+        site.stats().peak_in_flight,
+        SMALL,
+        &call,
+        serial,
+        "use the bound you are given (options.concurrency)",
+    );
+}
+
+/// robots.txt is obeyed by every strategy, not only the polite one: read
+/// once, and nothing it disallows is requested.
+fn check_obeys_robots<C>(name: &str, bound: usize, crawl: impl Fn(&Url, Options) -> C)
+where
+    C: FnOnce() -> Report + Send + 'static,
+{
+    let site = Site::start(SiteConfig::pages(20).with_hostile(&[Hostile::Robots]));
+    let start = start_url(&site);
+    let call = format!("{name}({start}) on a site with a robots.txt");
+    let _ = run_blocking(&site, &call, crawl(&start, options(bound)));
+    let stats = site.stats();
+    let private: usize = stats
+        .per_path
+        .iter()
+        .filter(|(path, _)| path.starts_with(site::paths::PRIVATE))
+        .map(|(_, n)| n)
+        .sum();
+    ensure(
+        stats.count(site::paths::ROBOTS) == 1 && private == 0,
+        "ignored-robots",
+        || {
+            format!(
+                "{call} fetched /robots.txt {} times and paths it disallows {private} times: \
+                 every crawler obeys robots.txt (options.obey_robots is on by default) — fetch \
+                 it once before the crawl and skip every URL it disallows before queueing it",
+                stats.count(site::paths::ROBOTS)
+            )
+        },
+    );
 }
 
 /// An async crawl on a fresh single-threaded runtime of its own, from
@@ -872,7 +978,7 @@ fn polite() {
     /// Long enough that a blocking backoff stalls the heartbeat far beyond
     /// what a busy machine's scheduling can (see the last check).
     const BACKOFF: Duration = Duration::from_millis(250);
-    const TIMEOUT: Duration = Duration::from_millis(800);
+    const TIMEOUT: Duration = Duration::from_millis(600);
     const MAX_BODY: u64 = 1 << 20;
     const MAX_PAGES: usize = 400;
     const BEAT: Duration = Duration::from_millis(5);
@@ -913,16 +1019,13 @@ fn polite() {
                 (report, heartbeat.worst_lateness())
             })
         });
-        let seen = (report, late, cost);
-        if late < BACKOFF.mul_f64(0.8) {
-            Reading::Pass(seen)
-        } else if busy::is_quiet(&cost.usage) {
-            Reading::Fail(seen)
-        } else {
-            Reading::Unclear(seen)
-        }
+        busy::timing(
+            late < BACKOFF.mul_f64(0.8),
+            &cost.usage,
+            (report, late, cost),
+        )
     });
-    let late_unclear = matches!(reading, Reading::Unclear(_));
+    let late_unclear = reading.is_unclear();
     let (report, late, cost) = reading.into_inner();
     let stats = site.stats();
     let record = |path: &str| {
@@ -930,6 +1033,27 @@ fn polite() {
         report.pages.iter().find(|p| p.url.as_str() == url).cloned()
     };
 
+    // A blocked runtime delays everything after it, retries included:
+    // judged first, so that it gets its own diagnosis.
+    check_no_spinning(&call, &cost, stats.requests);
+    if late_unclear {
+        grade::inconclusive(busy::inconclusive_message(
+            &format!("{call} ran beside a heartbeat"),
+            &cost.usage,
+            3,
+        ));
+    }
+    ensure(
+        late_unclear || late < BACKOFF.mul_f64(0.8),
+        "blocked-runtime",
+        || {
+            format!(
+                "a task beside {call} on the same runtime was late by {:.0} ms: a wait blocked the \
+             thread. Back off with tokio::time::sleep(...).await, never std::thread::sleep",
+                ms(late)
+            )
+        },
+    );
     // robots.txt: read once, obeyed.
     let private: usize = stats
         .per_path
@@ -999,6 +1123,27 @@ fn polite() {
             flaky.map(|p| p.outcome())
         )
     });
+    // A connection that closes without an answer is a failure too — not a
+    // status, an error — and as worth retrying as a 500.
+    let dropped = record(site::paths::DROPPED);
+    let dropped_requests = stats.count(site::paths::DROPPED);
+    ensure(
+        dropped.as_ref().is_some_and(|p| p.is_ok())
+            && dropped_requests == 1 + site::DROPPED_FAILURES,
+        "retries",
+        || {
+            format!(
+                "{} closes the connection without an answer {} times and then answers; with \
+                 {RETRIES} retries {call} should have got it on attempt {}, but requested it \
+                 {dropped_requests} times and recorded {:?}. A broken connection is a transient \
+                 failure (FetchError::is_transient): retry it like a 5xx",
+                site::paths::DROPPED,
+                site::DROPPED_FAILURES,
+                1 + site::DROPPED_FAILURES,
+                dropped.map(|p| p.outcome())
+            )
+        },
+    );
     let missing = stats.count(site::paths::MISSING);
     ensure(missing == 1, "retries", || {
         format!(
@@ -1052,6 +1197,23 @@ fn polite() {
                 ms(waited),
                 TIMEOUT.as_millis(),
                 ms(BACKOFF * (1 << i))
+            )
+        });
+        // And not much more: an attempt ends at options.timeout, not at a
+        // timeout of the code's own choosing. (The drip's next byte is at
+        // most 200 ms away, so the site notices a hang-up that late.)
+        let slack = Duration::from_millis(350);
+        ensure(waited <= wanted + slack, "no-timeout", || {
+            format!(
+                "{call} retried {} {:.0} ms after the previous attempt began, where the \
+                 attempt's timeout ({} ms) and a backoff of {:.0} ms add up to {:.0}: each \
+                 attempt must give up after options.timeout — not a timeout of its own, and \
+                 not one that also covers waiting for a permit or the backoff",
+                site::paths::DRIP,
+                ms(waited),
+                TIMEOUT.as_millis(),
+                ms(BACKOFF * (1 << i)),
+                ms(wanted)
             )
         });
     }
@@ -1134,25 +1296,6 @@ fn polite() {
             format!(
                 "{call} did not send options.user_agent; the site saw {:?}",
                 stats.user_agents
-            )
-        },
-    );
-    check_no_spinning(&call, &cost, stats.requests);
-    if late_unclear {
-        grade::inconclusive(busy::inconclusive_message(
-            &format!("{call} ran beside a heartbeat"),
-            &cost.usage,
-            3,
-        ));
-    }
-    ensure(
-        late_unclear || late < BACKOFF.mul_f64(0.8),
-        "blocked-runtime",
-        || {
-            format!(
-                "a task beside {call} on the same runtime was late by {:.0} ms: a wait blocked the \
-             thread. Back off with tokio::time::sleep(...).await, never std::thread::sleep",
-                ms(late)
             )
         },
     );

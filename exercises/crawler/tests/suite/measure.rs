@@ -121,13 +121,7 @@ pub const IDLE_AT_MOST: f64 = 0.2;
 /// share is a failure only on a quiet one.
 pub fn judge_slots(site: &Site, bound: usize, cost: &Cost) -> Reading<f64> {
     let idle = site.slot_use(bound).idle_share();
-    if idle <= IDLE_AT_MOST {
-        Reading::Pass(idle)
-    } else if busy::is_quiet(&cost.usage) {
-        Reading::Fail(idle)
-    } else {
-        Reading::Unclear(idle)
-    }
+    busy::timing(idle <= IDLE_AT_MOST, &cost.usage, idle)
 }
 
 /// Report what [`judge_slots`] concluded (after its retries): fail with
@@ -143,11 +137,12 @@ pub fn report_slots(call: &str, bound: usize, reading: Reading<f64>, cost: &Cost
             "waves",
             format!(
                 "{call} left {:.0}% of its {bound} request slots empty while pages it had \
-                 already found waited to be fetched: it starts requests in waves and waits for \
-                 the whole wave before starting more, so every wave waits for its slowest \
-                 request (latencies here vary from 5 to 80 ms). Start a new request as soon as \
-                 any one finishes: join_next() on a JoinSet you top up, or workers that each \
-                 take the next job as they finish",
+                 already found waited to be fetched. Usually it starts requests in waves and \
+                 waits for the whole wave before starting more, so every wave waits for its \
+                 slowest request (latencies here vary from 5 to 80 ms): start a new request as \
+                 soon as any one finishes — join_next() on a JoinSet you top up, or workers \
+                 that each take the next job as they finish. (Or something holds each request \
+                 back before it reaches the server: a sleep before the first attempt, a lock.)",
                 idle * 100.0
             ),
         ),

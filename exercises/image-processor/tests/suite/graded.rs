@@ -67,6 +67,17 @@ impl Scratch {
         Scratch::new(name)
     }
 
+    /// A scratch folder in memory (`/dev/shm`) where the machine has one,
+    /// else in the temp dir.
+    fn in_memory(name: &str) -> Scratch {
+        let shm = Path::new("/dev/shm");
+        if std::fs::create_dir_all(shm.join("image-processor-probe")).is_ok() {
+            let _ = std::fs::remove_dir(shm.join("image-processor-probe"));
+            return Scratch::under(shm, name);
+        }
+        Scratch::new(name)
+    }
+
     fn under(base: &Path, name: &str) -> Scratch {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let dir = base.join(format!(
@@ -185,6 +196,131 @@ fn no_panic<T>(call: &str, f: impl FnOnce() -> T) -> T {
 // This test binary's own fsync and rename, recorded: durability is a
 // matter of which calls happen in which order (harness::durability).
 harness::observe_durability!();
+
+/// Fail with `not-atomic` unless the file at `output` got there by a rename
+/// (the calls since the last `durability::take` are looked at): the
+/// output of `process_one` must go through `write_atomically`.
+fn check_written_atomically(call: &str, output: &Path) {
+    use harness::durability::{self, Call};
+    if !durability::observing() {
+        return;
+    }
+    let calls = durability::take();
+    let Some(written) = identity(output) else {
+        return;
+    };
+    ensure(
+        calls.contains(&Call::Rename { file: written }),
+        "not-atomic",
+        || {
+            format!(
+                "{call} wrote {} in place: no temporary file was renamed onto it. Write the \
+                 output with write_atomically (step 1), or a viewer — or a crash — meets half \
+                 a photo",
+                output.display()
+            )
+        },
+    );
+}
+
+/// Fail with `leftover-temp` if a write that fails while the bytes go in
+/// (a full disk) leaves its temporary file behind. A file-size limit
+/// (RLIMIT_FSIZE) makes the write fail for real, where the platform has
+/// one.
+fn check_full_disk(scratch: &Scratch) {
+    {
+        let dir = scratch.sub("full-disk");
+        let target = dir.join("photo.jpg");
+        let big = vec![b'x'; 2 << 20];
+        // Only this step runs in the process meanwhile (it holds the CPU
+        // lock), so nothing else is writing files.
+        let Some(result) = harness::durability::with_file_size_limit(1 << 20, || {
+            kata::write::write_atomically(&target, &big)
+        }) else {
+            return;
+        };
+        ensure(
+            result.is_err(),
+            "wrong-result",
+            || "write_atomically reported success for a write the disk had no room for",
+        );
+        let names = listing(&dir);
+        ensure(names.is_empty(), "leftover-temp", || {
+            format!(
+                "write_atomically failed half-way through writing (the disk was full) and left \
+                 {names:?} behind. The temporary file must go whichever step fails — writing, \
+                 syncing or renaming — not only when the rename does: remove it on every error"
+            )
+        });
+    }
+}
+
+/// The environment variable that makes [`temp_name_probe`] write.
+const PROBE_TARGET: &str = "IMAGE_PROCESSOR_GRADE_PROBE_TARGET";
+
+/// Fail with `shared-temp` if two processes, each writing the same photo
+/// once, choose the same temporary name: two runs of the program into one
+/// folder would then write into one temporary file. Each process is this
+/// test binary again, running [`temp_name_probe`]; the name is seen in the
+/// rename (see harness::durability). Linux only.
+fn check_temp_name_per_process(scratch: &Scratch) {
+    if !harness::durability::observing() {
+        return;
+    }
+    let Ok(me) = std::env::current_exe() else {
+        return;
+    };
+    let dir = scratch.sub("two-runs");
+    let target = dir.join("photo.jpg");
+    let names: Vec<String> = (0..2)
+        .filter_map(|_| {
+            let output = std::process::Command::new(&me)
+                .args([
+                    "graded::temp_name_probe",
+                    "--exact",
+                    "--ignored",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env(PROBE_TARGET, &target)
+                .output()
+                .ok()?;
+            // libtest may print "test ... " on the same line first.
+            String::from_utf8_lossy(&output.stdout)
+                .lines()
+                .find_map(|l| Some(l.split_once("temporary name: ")?.1.trim().to_owned()))
+        })
+        .collect();
+    if let [a, b] = names.as_slice() {
+        ensure(a != b, "shared-temp", || {
+            format!(
+                "two processes, each writing {} once, both named their temporary file {a}: \
+                 two runs of the program into one folder would write into the same temporary \
+                 file. Make the name unique per process too (std::process::id()), not only \
+                 per call, and create it with File::create_new",
+                target.display()
+            )
+        });
+    }
+}
+
+/// Not a step: run by [`check_temp_name_per_process`] in a process of its
+/// own, it writes one photo and prints the temporary name it was renamed
+/// from.
+#[test]
+#[ignore = "run by the `one` step in a process of its own"]
+fn temp_name_probe() {
+    let Some(target) = std::env::var_os(PROBE_TARGET) else {
+        return;
+    };
+    let _ = harness::durability::take_renamed_from();
+    if kata::write::write_atomically(Path::new(&target), b"a probe").is_ok()
+        && let Some(from) = harness::durability::take_renamed_from().first()
+    {
+        let name = from.file_name().unwrap_or_default().to_string_lossy();
+        println!("temporary name: {name}");
+    }
+}
 
 /// (device, inode) of the file at `path`: which file it is, whatever its
 /// name.
@@ -426,6 +562,16 @@ fn check_atomic_write(scratch: &Scratch) {
         )
     });
 
+    // 3b. A write can fail before the rename too: the disk fills up while
+    //     the bytes go in. A file-size limit makes exactly that happen, and
+    //     the temporary file must be gone afterwards all the same.
+    check_full_disk(scratch);
+
+    // 3c. Two programs writing the same photo — two runs of this tool into
+    //     one folder — must not share a temporary file: the name is unique
+    //     per process as well as per call.
+    check_temp_name_per_process(scratch);
+
     // 4. Files of the user's that sit beside the output under the names a
     //    temporary file is often given must survive the write untouched
     //    (and must not make it fail): a temporary name is unique per call.
@@ -589,10 +735,12 @@ fn one_image() {
                 output: out.join(name),
             };
             let call = format!("process_one({})", input.display());
+            let _ = harness::durability::take();
             let processed = match kata::one::process_one(&job, settings) {
                 Ok(p) => p,
                 Err(e) => fail("failed", format!("{call} failed on a good image: {e}")),
             };
+            check_written_atomically(&call, &job.output);
             let expected = expected_bytes(input, settings);
             let written = read(&job.output);
             ensure(written.is_some(), "missing-output", || {
@@ -1002,7 +1150,7 @@ fn parallel_batch() {
             }
             Reading::Pass(run)
         });
-        let unclear = matches!(reading, Reading::Unclear(_));
+        let unclear = reading.is_unclear();
         let run = reading.into_inner();
         let call = format!("parallel({} jobs)", run.jobs.len());
         let cores = run.usage.cores_used();
@@ -1061,7 +1209,12 @@ fn parallel_batch() {
         ensure(alone_share <= ALONE_AT_MOST, "idle-cores", || {
             waves_message(&call, cores, alone_share, stretches, available)
         });
-        let stages = check_stages_side_by_side(&scratch);
+        check_runs_in_its_pool(&call, || {
+            let out = scratch.sub("in-a-pool");
+            let (jobs, _) = kata::job::plan(&inputs[..4], &out, &settings);
+            run_batch(kata::batch::parallel, &jobs, &settings).callers
+        });
+        let stages = check_stages_side_by_side();
         note(format!(
             "{} images: {cores:.2} cores busy of {available}, {speedup:.2}× the sequential speed \
              ({:.0} ms → {:.0} ms), one core idle {:.0}% of the run, {extra_threads} extra \
@@ -1071,6 +1224,34 @@ fn parallel_batch() {
             run.usage.wall.as_secs_f64() * 1e3,
             alone_share * 100.0
         ));
+    });
+}
+
+/// Fail with `ignored-pool` if `work`, run inside a rayon pool of one
+/// thread, starts threads of its own or runs on any thread but the pool's.
+/// Code that is told where to run (`ThreadPool::install`, as a program
+/// nesting it in a bigger job does) must run there: a pool built per call,
+/// or threads of its own, are extra threads on top of the caller's.
+/// `work` returns the threads it ran its items on.
+fn check_runs_in_its_pool(call: &str, work: impl FnOnce() -> Vec<std::thread::ThreadId> + Send) {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("a thread pool");
+    let pool_thread = pool.install(|| std::thread::current().id());
+    let before = memory::thread_count().unwrap_or(0);
+    let sampler = memory::ThreadSampler::start(Duration::from_millis(1));
+    let callers = pool.install(work);
+    let extra = sampler.stop().saturating_sub(before);
+    let elsewhere = callers.iter().filter(|t| **t != pool_thread).count();
+    ensure(extra == 0 && elsewhere == 0, "ignored-pool", || {
+        format!(
+            "{call}, called inside a rayon pool of one thread (ThreadPool::install), started \
+             {extra} threads of its own and ran {elsewhere} of its items off the pool's thread: \
+             it builds a pool (or threads) of its own instead of running where it is called. \
+             Use par_iter without a pool of your own: it runs on the pool it is called in — \
+             the global one, or the caller's"
+        )
     });
 }
 
@@ -1084,8 +1265,12 @@ fn parallel_batch() {
 /// photo does, and many small ones. While one thread is in the large one's
 /// decoding, its operations and its encoding, the other goes through all
 /// three stages several times. Returns a description for the note.
-fn check_stages_side_by_side(scratch: &Scratch) -> String {
+fn check_stages_side_by_side() -> String {
     use kata::stages;
+    // In memory where the machine can (/dev/shm): a flush to a real disk
+    // can take longer than a small photo's whole processing, and a thread
+    // waiting for the disk is in no stage at all.
+    let scratch = Scratch::in_memory("stages");
     let mut specs = vec![spec("a-large.jpg", 4000, 3000, Kind::Jpeg, 31)];
     specs.extend((0..40).map(|i| spec(&format!("small-{i:02}.jpg"), 400, 300, Kind::Jpeg, 40 + i)));
     let inputs = synth::write_set(&scratch.sub("stages-in"), &specs).expect("writing test images");
@@ -1125,11 +1310,13 @@ fn check_stages_side_by_side(scratch: &Scratch) -> String {
         ensure(stage.peak() >= 2, "serialised-stage", || {
             format!(
                 "{call}: never were two images {} at the same time, although one thread spent \
-                 long on the large photo while the other went through the small ones. Is that \
-                 stage behind a lock (a Mutex or a RwLock write \"to be safe\")? The given \
-                 codec and operations are safe to call from many threads at once; a lock \
-                 around one stage makes it run one image at a time, which two cores hide and \
-                 eight do not",
+                 long on the large photo and the small ones were there for the others. Either \
+                 something makes the threads take turns — a lock around that stage or around \
+                 another part of the work (a Mutex \"to be safe\"): the given codec and \
+                 operations are safe to call from many threads at once — or the images were \
+                 cut into fixed shares (par_chunks), so the other threads ran out of work \
+                 while one was still busy with the large photo: give rayon one image per task \
+                 and let idle threads steal",
                 stage.name
             )
         });
@@ -1278,7 +1465,7 @@ fn huge_image() {
                 Reading::Pass(run)
             }
         });
-        let unclear = matches!(reading, Reading::Unclear(_));
+        let unclear = reading.is_unclear();
         let (seq, usage, timeline, extra_threads) = reading.into_inner();
         // Rows side by side in each pass, counted by the given row
         // functions: a fact, however busy the machine. A pass left on one
@@ -1307,6 +1494,16 @@ fn huge_image() {
                  rayon's pool: par_chunks_mut(row_len), one thread per core"
             )
         });
+        // Inside a pool of one thread, the blur runs on that thread: a blur
+        // nested in a batch must not start threads on top of the batch's.
+        {
+            let (w, h) = (300, 200);
+            let small = synth::photo(w as u32, h as u32, 7);
+            check_runs_in_its_pool(&format!("blur_parallel on a {w}×{h} image"), || {
+                let _ = kata::tiles::blur_parallel(small.as_raw(), w, h, 3, 2.0);
+                Vec::new()
+            });
+        }
         if needs_two_cores("cores used and speed-up of blur_parallel") {
             if unclear {
                 harness::grade::inconclusive(busy::inconclusive_message(&call, &usage, 3));
