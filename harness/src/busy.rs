@@ -33,8 +33,9 @@
 use crate::cpu::{Meter, Usage, available_cores};
 use std::time::{Duration, Instant};
 
-/// Other programs' CPU use, in cores, below which a measurement counts as
-/// taken on a quiet machine. A desktop at rest uses a few hundredths.
+/// How much of its cores other programs may take for a measurement to
+/// count as taken on a quiet machine: a desktop at rest uses a few
+/// hundredths of a core.
 pub const QUIET: f64 = 0.25;
 
 /// How long [`retry`] waits at most for a quiet machine between attempts.
@@ -115,17 +116,18 @@ pub fn timing<T>(ok: bool, usage: &Usage, seen: T) -> Reading<T> {
     }
 }
 
-/// Wait until other programs have used less than [`QUIET`] cores over a
-/// fifth of a second, or until `limit` has passed. Returns what they used
-/// in the last fifth of a second (0 where the platform cannot tell).
+/// Wait until the machine has been quiet (see [`is_quiet`]) for a fifth of
+/// a second, or until `limit` has passed. Returns what other programs used
+/// in the last fifth of a second, in cores (0 where the platform cannot
+/// tell).
 pub fn wait_for_quiet(limit: Duration) -> f64 {
     let started = Instant::now();
     loop {
         let meter = Meter::start();
         std::thread::sleep(Duration::from_millis(200));
-        let others = meter.stop().others_cores().unwrap_or(0.0);
-        if others < QUIET || started.elapsed() >= limit {
-            return others;
+        let usage = meter.stop();
+        if is_quiet(&usage) || started.elapsed() >= limit {
+            return others(&usage);
         }
     }
 }
@@ -135,19 +137,21 @@ pub fn others(usage: &Usage) -> f64 {
     usage.others_cores().unwrap_or(0.0)
 }
 
-/// Was the machine quiet during `usage`?
+/// Was the machine quiet during `usage`: did other programs leave this
+/// process all its cores but [`QUIET`] of one? (Relative to what this
+/// process may use: in a container with a quota on a big host, what the
+/// other tenants do on the other CPUs does not count.)
 pub fn is_quiet(usage: &Usage) -> bool {
-    others(usage) < QUIET
+    usage.free_cores() > available_cores() as f64 - QUIET
 }
 
 /// The bar a check of "kept the cores busy" should hold `usage` to:
-/// 0.8 × the cores that were free. `None` when so few were free that a run
-/// on one core could come close to it (on 2 cores: fewer than 1.5 free),
-/// so the measurement cannot tell parallel code from sequential.
+/// 0.8 × the cores that were free. `None` when fewer than 1.5 were free:
+/// a run on one core could then come within noise of the bar, so the
+/// measurement cannot tell parallel code from sequential.
 pub fn parallel_bar(usage: &Usage) -> Option<f64> {
-    let cores = available_cores() as f64;
     let free = usage.free_cores();
-    (free >= (0.75 * cores).max(1.5)).then_some(0.8 * free)
+    (free >= 1.5).then_some(0.8 * free)
 }
 
 /// Can a check that code *did not* burn CPU trust a low reading of
@@ -169,11 +173,12 @@ pub fn describe(usage: &Usage) -> String {
     }
 }
 
-/// The standard explanation of an inconclusive verdict: what could not be
-/// told, what the machine did, and what to do about it.
-pub fn inconclusive_message(what: &str, usage: &Usage, attempts: usize) -> String {
+/// The standard explanation of an inconclusive verdict: what the machine
+/// did `during` the measurement (a clause: "count_primes(2000000) ran"),
+/// and what to do about it.
+pub fn inconclusive_message(during: &str, usage: &Usage, attempts: usize) -> String {
     format!(
-        "inconclusive: the machine was busy — {} while {what} ran (measured {attempts} time(s)), \
+        "inconclusive: the machine was busy — {} while {during} (measured {attempts} time(s)), \
          too few were left to tell right from wrong. Close other programs (or wait for a build \
          to finish) and grade again",
         describe(usage)

@@ -126,7 +126,10 @@ pub fn machine_busy_time() -> Option<Duration> {
         let Some(rest) = line.strip_prefix("cpu") else {
             continue;
         };
-        // "cpu  ..." is the total; "cpu3 ..." one CPU.
+        // "cpu  ..." is the total, skipped; "cpu3 ..." one CPU.
+        if !rest.starts_with(|c: char| c.is_ascii_digit()) {
+            continue;
+        }
         let mut fields = rest.split_whitespace();
         let Some(Ok(cpu)) = fields.next().map(str::parse::<usize>) else {
             continue;
@@ -149,6 +152,13 @@ pub fn machine_busy_time() -> Option<Duration> {
     Some(Duration::from_nanos(
         ticks.saturating_mul(1_000_000_000) / ticks_per_second,
     ))
+}
+
+/// How many CPUs this process may run on, where the platform can say:
+/// the CPUs [`machine_busy_time`] adds up. Can be more than
+/// [`available_cores`] in a container with a CPU quota.
+pub fn allowed_cpu_count() -> Option<usize> {
+    allowed_cpus().map(|cpus| cpus.len()).filter(|&n| n > 0)
 }
 
 /// The CPUs this process may run on (its affinity mask), where the
@@ -218,11 +228,14 @@ impl Usage {
         Some(machine.saturating_sub(self.cpu).as_secs_f64() / wall)
     }
 
-    /// Cores this process could have used: the available ones less what
-    /// other programs took. The available cores where that is unknown.
+    /// Cores this process could have used: the CPUs it may run on less
+    /// what other programs took, but never more than it may use (a
+    /// container's quota: `available_cores`). The available cores where
+    /// that is unknown.
     pub fn free_cores(&self) -> f64 {
         let cores = available_cores() as f64;
-        (cores - self.others_cores().unwrap_or(0.0)).clamp(0.0, cores)
+        let cpus = allowed_cpu_count().map_or(cores, |n| n as f64);
+        (cpus - self.others_cores().unwrap_or(0.0)).clamp(0.0, cores)
     }
 }
 
@@ -287,24 +300,36 @@ impl Meter {
 /// the average, the timeline shows *when*: code that keeps two cores busy
 /// for half its run and one core for the other half averages 1.5, and
 /// the timeline shows the half it ran alone.
+///
+/// The kernel brings the CPU time of a process's *other* running threads up
+/// to date only at each scheduler tick (every 1–10 ms), so one sample can
+/// be a tick ahead or behind: samples are taken on fixed deadlines, and
+/// [`Timeline::idle`] judges pairs of them.
 pub fn measure_timeline<T>(period: Duration, f: impl FnOnce() -> T) -> (T, Usage, Timeline) {
     use std::sync::atomic::{AtomicBool, Ordering};
     let stop = AtomicBool::new(false);
-    let start = Instant::now();
-    let cpu0 = process_cpu_time();
+    let meter = Meter::start();
     std::thread::scope(|s| {
         let sampler = s.spawn(|| {
             let mut samples = vec![(Duration::ZERO, Duration::ZERO)];
+            let mut next = meter.wall + period;
             while !stop.load(Ordering::Relaxed) {
-                std::thread::sleep(period);
-                samples.push((start.elapsed(), process_cpu_time().saturating_sub(cpu0)));
+                // On deadlines, not after each sample: no drift against the
+                // tick.
+                std::thread::sleep(next.saturating_duration_since(Instant::now()));
+                next += period;
+                samples.push((
+                    meter.wall.elapsed(),
+                    process_cpu_time().saturating_sub(meter.cpu),
+                ));
             }
             samples
         });
-        let (value, usage) = measure(f);
+        let value = f();
+        let usage = meter.stop();
         stop.store(true, Ordering::Relaxed);
         let mut samples = sampler.join().expect("the timeline sampler panicked");
-        // End exactly where the measured run ended.
+        // End exactly where the measured run ended, from the same origin.
         samples.retain(|(at, _)| *at < usage.wall);
         samples.push((usage.wall, usage.cpu));
         (value, usage, Timeline { samples })
@@ -321,24 +346,34 @@ pub struct Timeline {
 impl Timeline {
     /// Each sampling interval: (start, end, cores busy in it).
     pub fn intervals(&self) -> Vec<(Duration, Duration, f64)> {
-        self.samples
-            .windows(2)
-            .filter(|w| w[1].0 > w[0].0)
-            .map(|w| {
-                let wall = (w[1].0 - w[0].0).as_secs_f64();
-                let cpu = w[1].1.saturating_sub(w[0].1).as_secs_f64();
-                (w[0].0, w[1].0, cpu / wall)
-            })
-            .collect()
+        Self::spans(&self.samples, 1)
     }
 
-    /// How long fewer than `cores` cores were busy, and over how many
-    /// separate stretches.
+    /// Intervals of `step` samples each (the last one possibly shorter).
+    fn spans(samples: &[(Duration, Duration)], step: usize) -> Vec<(Duration, Duration, f64)> {
+        let mut spans = Vec::new();
+        let mut i = 0;
+        while i + 1 < samples.len() {
+            let j = (i + step).min(samples.len() - 1);
+            let (from, to) = (samples[i], samples[j]);
+            if to.0 > from.0 {
+                let wall = (to.0 - from.0).as_secs_f64();
+                let cpu = to.1.saturating_sub(from.1).as_secs_f64();
+                spans.push((from.0, to.0, cpu / wall));
+            }
+            i = j;
+        }
+        spans
+    }
+
+    /// How long fewer than `cores` cores were busy, judged over pairs of
+    /// samples (see [`measure_timeline`]), and over how many separate
+    /// stretches.
     pub fn time_below(&self, cores: f64) -> (Duration, usize) {
         let mut total = Duration::ZERO;
         let mut stretches = 0;
         let mut inside = false;
-        for (start, end, busy) in self.intervals() {
+        for (start, end, busy) in Self::spans(&self.samples, 2) {
             if busy < cores {
                 total += end - start;
                 if !inside {
@@ -352,10 +387,29 @@ impl Timeline {
         (total, stretches)
     }
 
+    /// How long, and in how many stretches, the cores were not all busy: on
+    /// 2 cores, fewer than 1.5 busy; on more, fewer than three quarters of
+    /// them (one core idle among eight is noise, not a tail).
+    pub fn idle(&self) -> (Duration, usize) {
+        self.time_below(idle_below(available_cores()))
+    }
+
+    /// The share of the run [`Timeline::idle`] covers.
+    pub fn idle_share(&self) -> f64 {
+        self.idle().0.as_secs_f64() / self.wall().as_secs_f64().max(1e-9)
+    }
+
     /// The whole run's length.
     pub fn wall(&self) -> Duration {
         self.samples.last().map_or(Duration::ZERO, |s| s.0)
     }
+}
+
+/// Cores busy below which a moment counts as "not all busy" on a machine of
+/// `cores` (see [`Timeline::idle`]).
+pub fn idle_below(cores: usize) -> f64 {
+    let cores = cores as f64;
+    (cores - 0.5).min(0.75 * cores)
 }
 
 #[cfg(test)]
@@ -400,7 +454,11 @@ mod tests {
             Reading::Pass(usage) => Some(usage),
             Reading::Fail(usage) => panic!("{what}: {usage:?} on a quiet machine"),
             Reading::Unclear(usage) => {
-                crate::grade::inconclusive(crate::busy::inconclusive_message(what, &usage, 3));
+                crate::grade::inconclusive(crate::busy::inconclusive_message(
+                    &format!("{what} ran"),
+                    &usage,
+                    3,
+                ));
                 None
             }
         }
@@ -497,7 +555,7 @@ mod tests {
         }
         // Half the run on every core, half on one.
         let run = || {
-            measure_timeline(Duration::from_millis(10), || {
+            measure_timeline(Duration::from_millis(20), || {
                 std::thread::scope(|s| {
                     for _ in 0..n {
                         s.spawn(|| spin(Duration::from_millis(200)));
@@ -520,8 +578,8 @@ mod tests {
         let (Some(_), Some(timeline)) = (judged_quietly, result) else {
             return;
         };
-        let (alone, stretches) = timeline.time_below(n as f64 - 0.5);
-        let share = alone.as_secs_f64() / timeline.wall().as_secs_f64();
+        let (_, stretches) = timeline.idle();
+        let share = timeline.idle_share();
         assert!(
             (0.35..0.7).contains(&share),
             "one core busy for {share:.2} of the run"

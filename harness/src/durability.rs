@@ -51,11 +51,17 @@ pub fn take_renamed_from() -> Vec<std::path::PathBuf> {
     )
 }
 
+/// The most calls (and renamed names) kept between two looks: enough for
+/// any graded step, bounded for a program that never looks.
+const KEPT: usize = 100_000;
+
 fn record(call: Call) {
-    CALLS
+    let mut calls = CALLS
         .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .push(call);
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if calls.len() < KEPT {
+        calls.push(call);
+    }
 }
 
 /// The calls seen since the last `take`, in order.
@@ -93,35 +99,63 @@ pub fn observing() -> bool {
 pub fn with_file_size_limit<T>(bytes: u64, f: impl FnOnce() -> T) -> Option<T> {
     #[cfg(unix)]
     {
-        // SAFETY: getrlimit and setrlimit get valid pointers; signal gets a
-        // valid signal number and handler. Both are restored before return.
-        unsafe {
-            let mut old = std::mem::MaybeUninit::<libc::rlimit>::zeroed();
-            if libc::getrlimit(libc::RLIMIT_FSIZE, old.as_mut_ptr()) != 0 {
-                return None;
-            }
-            let old = old.assume_init();
-            let limited = libc::rlimit {
-                rlim_cur: bytes as libc::rlim_t,
-                rlim_max: old.rlim_max,
-            };
-            // A write past the limit raises SIGXFSZ, which would end the
-            // process: ignored, the write fails with EFBIG instead.
-            let handler = libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-            if libc::setrlimit(libc::RLIMIT_FSIZE, &limited) != 0 {
-                libc::signal(libc::SIGXFSZ, handler);
-                return None;
-            }
-            let value = f();
-            libc::setrlimit(libc::RLIMIT_FSIZE, &old);
-            libc::signal(libc::SIGXFSZ, handler);
-            Some(value)
-        }
+        let _limited = FileSizeLimit::set(bytes)?;
+        // Restored when `_limited` drops, even if `f` panics.
+        Some(f())
     }
     #[cfg(not(unix))]
     {
         let _ = (bytes, f);
         None
+    }
+}
+
+/// A file-size limit in force, and what to restore when it ends.
+#[cfg(unix)]
+struct FileSizeLimit {
+    old: libc::rlimit,
+    handler: libc::sighandler_t,
+}
+
+#[cfg(unix)]
+impl FileSizeLimit {
+    fn set(bytes: u64) -> Option<FileSizeLimit> {
+        let mut old = std::mem::MaybeUninit::<libc::rlimit>::zeroed();
+        // SAFETY: `old` is valid for writing.
+        if unsafe { libc::getrlimit(libc::RLIMIT_FSIZE, old.as_mut_ptr()) } != 0 {
+            return None;
+        }
+        // SAFETY: getrlimit returned 0, so `old` is filled in.
+        let old = unsafe { old.assume_init() };
+        // A write past the limit raises SIGXFSZ, which would end the
+        // process: ignored, the write fails with EFBIG instead.
+        // SAFETY: a valid signal number and a valid disposition.
+        let handler = unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
+        if handler == libc::SIG_ERR {
+            return None;
+        }
+        let limited = libc::rlimit {
+            rlim_cur: bytes as libc::rlim_t,
+            rlim_max: old.rlim_max,
+        };
+        // SAFETY: `limited` is a valid rlimit.
+        if unsafe { libc::setrlimit(libc::RLIMIT_FSIZE, &limited) } != 0 {
+            // SAFETY: restoring the disposition signal returned.
+            unsafe { libc::signal(libc::SIGXFSZ, handler) };
+            return None;
+        }
+        Some(FileSizeLimit { old, handler })
+    }
+}
+
+#[cfg(unix)]
+impl Drop for FileSizeLimit {
+    fn drop(&mut self) {
+        // SAFETY: restoring the limit and the disposition saved in `set`.
+        unsafe {
+            libc::setrlimit(libc::RLIMIT_FSIZE, &self.old);
+            libc::signal(libc::SIGXFSZ, self.handler);
+        }
     }
 }
 
@@ -144,68 +178,95 @@ fn identity_of_path(path: *const libc::c_char) -> Option<(u64, u64)> {
     (rc == 0).then(|| unsafe { (stat.assume_init().st_dev, stat.assume_init().st_ino) })
 }
 
-/// `fsync`, recorded. Called by the definition [`observe_durability!`](crate::observe_durability) makes.
+/// `fsync`, recorded when it succeeds. Called by the definition
+/// [`observe_durability!`](crate::observe_durability) makes.
 #[cfg(target_os = "linux")]
 pub fn fsync(fd: libc::c_int) -> libc::c_int {
-    if let Some(file) = identity_of_fd(fd) {
+    // SAFETY: the system call the C library's fsync would make.
+    let rc = unsafe { libc::syscall(libc::SYS_fsync, fd) as libc::c_int };
+    if rc == 0
+        && let Some(file) = identity_of_fd(fd)
+    {
         record(Call::Sync { file });
     }
-    // SAFETY: the system call the C library's fsync would make.
-    unsafe { libc::syscall(libc::SYS_fsync, fd) as libc::c_int }
+    rc
 }
 
 /// `fdatasync`, recorded (as a sync: it flushes the data, which is what
-/// matters here).
+/// matters here) when it succeeds.
 #[cfg(target_os = "linux")]
 pub fn fdatasync(fd: libc::c_int) -> libc::c_int {
-    if let Some(file) = identity_of_fd(fd) {
+    // SAFETY: the system call the C library's fdatasync would make.
+    let rc = unsafe { libc::syscall(libc::SYS_fdatasync, fd) as libc::c_int };
+    if rc == 0
+        && let Some(file) = identity_of_fd(fd)
+    {
         record(Call::Sync { file });
     }
-    // SAFETY: the system call the C library's fdatasync would make.
-    unsafe { libc::syscall(libc::SYS_fdatasync, fd) as libc::c_int }
+    rc
 }
 
-/// `rename`, recorded.
+/// `rename`, recorded when it succeeds (with the file's identity, taken
+/// before it moves, and its old name).
 ///
 /// # Safety
-/// `old` and `new` must be NUL-terminated strings, as for C's `rename`.
+/// `old` and `new` must be NUL-terminated strings or null, as for C's
+/// `rename`.
 #[cfg(target_os = "linux")]
 pub unsafe fn rename(old: *const libc::c_char, new: *const libc::c_char) -> libc::c_int {
-    if let Some(file) = identity_of_path(old) {
-        record(Call::Rename { file });
+    if old.is_null() || new.is_null() {
+        // SAFETY: renameat is not interposed (another symbol): the C
+        // library's own, which reports EFAULT for a null path.
+        return unsafe { libc::renameat(libc::AT_FDCWD, old, libc::AT_FDCWD, new) };
     }
-    {
+    let file = identity_of_path(old);
+    // SAFETY: `old` is not null, so it is the NUL-terminated string the
+    // caller's contract promises.
+    let name = unsafe { std::ffi::CStr::from_ptr(old) }.to_bytes().to_vec();
+    // SAFETY: as above; renameat with AT_FDCWD is what the C library's
+    // rename does.
+    let rc = unsafe { libc::renameat(libc::AT_FDCWD, old, libc::AT_FDCWD, new) };
+    if rc == 0 {
+        if let Some(file) = file {
+            record(Call::Rename { file });
+        }
         use std::os::unix::ffi::OsStrExt;
-        // SAFETY: `old` is a NUL-terminated string (the caller's contract).
-        let name = unsafe { std::ffi::CStr::from_ptr(old) };
-        RENAMED_FROM
+        let mut renamed = RENAMED_FROM
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(std::ffi::OsStr::from_bytes(name.to_bytes()).into());
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if renamed.len() < KEPT {
+            renamed.push(std::ffi::OsStr::from_bytes(&name).into());
+        }
     }
-    // SAFETY: the caller passes valid strings; renameat with AT_FDCWD is
-    // what the C library's rename does.
-    unsafe {
-        libc::syscall(libc::SYS_renameat, libc::AT_FDCWD, old, libc::AT_FDCWD, new) as libc::c_int
-    }
+    rc
 }
 
-/// `unlink`, recorded.
+/// `unlink`, recorded when it succeeds.
 ///
 /// # Safety
-/// `path` must be a NUL-terminated string, as for C's `unlink`.
+/// `path` must be a NUL-terminated string or null, as for C's `unlink`.
 #[cfg(target_os = "linux")]
 pub unsafe fn unlink(path: *const libc::c_char) -> libc::c_int {
-    if let Some(file) = identity_of_path(path) {
+    let file = if path.is_null() {
+        None
+    } else {
+        identity_of_path(path)
+    };
+    // SAFETY: the caller passes a valid string or null; unlinkat (not
+    // interposed) with AT_FDCWD and no flags is what unlink does.
+    let rc = unsafe { libc::unlinkat(libc::AT_FDCWD, path, 0) };
+    if rc == 0
+        && let Some(file) = file
+    {
         record(Call::Unlink { file });
     }
-    // SAFETY: the caller passes a valid string; unlinkat with AT_FDCWD and
-    // no flags is what the C library's unlink does.
-    unsafe { libc::syscall(libc::SYS_unlinkat, libc::AT_FDCWD, path, 0) as libc::c_int }
+    rc
 }
 
 /// Put the watch in place in this test binary (see the module docs): write
-/// it once, at the top level of the test crate.
+/// it once, anywhere in the test crate (its functions are found by their
+/// C names, wherever they are defined). Calls made by raw system calls (a
+/// crate that bypasses the C library) are not seen.
 #[macro_export]
 macro_rules! observe_durability {
     () => {

@@ -115,10 +115,12 @@ pub fn build(project: &Project, exercise: &Exercise, mutants: &[&Mutant]) -> Res
     for (binary, packages) in by_binary {
         let mut cargo = project.cargo();
         cargo
+            // `build --test` rather than `test --no-run`: the same test
+            // binaries, and `--keep-going`, so one mutant that does not
+            // compile does not stop the others from being built.
             .args([
-                "test",
-                "--no-run",
-                "--no-fail-fast",
+                "build",
+                "--keep-going",
                 "--message-format=json-render-diagnostics",
                 "--manifest-path",
             ])
@@ -150,6 +152,24 @@ fn write_copy(
     changed: &BTreeMap<String, String>,
 ) -> Result<()> {
     let source = &exercise.solution_dir;
+    // A file the reference no longer has must not linger in the copy.
+    if dir.is_dir() {
+        let wanted: std::collections::BTreeSet<PathBuf> = files_under(source)?
+            .iter()
+            .map(|f| {
+                f.strip_prefix(source)
+                    .expect("listed under it")
+                    .to_path_buf()
+            })
+            .collect();
+        for stale in files_under(dir)? {
+            let relative = stale.strip_prefix(dir).expect("listed under it");
+            if !wanted.contains(relative) {
+                std::fs::remove_file(&stale)
+                    .with_context(|| format!("removing {}", stale.display()))?;
+            }
+        }
+    }
     for file in files_under(source)? {
         let relative = file.strip_prefix(source).expect("listed under it");
         let key = relative.to_string_lossy().replace('\\', "/");

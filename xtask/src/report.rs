@@ -186,10 +186,15 @@ pub fn print_footer(report: &ExerciseReport) {
         );
         return;
     }
-    match report.steps.iter().find(|s| !s.outcome.is_ok()) {
+    match report.steps.iter().find(|s| s.outcome.is_fault()) {
         Some(next) => println!(
             "  next: step `{}` in {} — stuck? {}",
             next.id, next.file, next.hint
+        ),
+        None if report.inconclusive > 0 => println!(
+            "  every step that could be judged passed; grade again on a quieter machine for the \
+             {} that could not",
+            report.inconclusive
         ),
         None => println!("  every step passed."),
     }

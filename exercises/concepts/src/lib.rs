@@ -15,7 +15,7 @@
 //! | `primes-rayon` | `src/primes.rs` | the same with rayon | cores used ≥ 0.8 × free, all through the run |
 //! | `counters` | `src/counter.rs` | an atomic and a Mutex counter | exact under 8 contending threads |
 //! | `queue` | `src/queue.rs` | a bounded blocking queue | never over capacity, at any moment; no CPU and no wake-ups while blocked; no lost wake-up |
-//! | `queue-explored` | `src/queue.rs` | (same queue) | no deadlock, never over capacity, in 1000 explored schedules |
+//! | `queue-explored` | `src/queue.rs` | (same queue) | no deadlock, never over capacity, in 2000 explored schedules |
 //! | `fetch-all` | `src/fetch.rs` | await many requests at once | all in flight together, ≈ 1 latency |
 //! | `offload` | `src/offload.rs` | CPU work from async | the runtime's heartbeat stays on time; its thread sleeps while it waits |
 //! | `block-on` | `src/executor.rs` | a tiny executor | sleeps until woken, never busy-polls |

@@ -810,6 +810,7 @@ fn slot_use_tells_waves_from_refilling() {
         max: Duration::from_millis(40),
     };
     let site = Site::start(SiteConfig::pages(120).with_latency(spread));
+    let meter = crate::cpu::Meter::start();
     crawl_in_waves(&site, 6);
     let waves = site.slot_use(6);
     assert_eq!(site.stats().requests, 120);
@@ -817,6 +818,17 @@ fn slot_use_tells_waves_from_refilling() {
     crawl_refilling(&site, 6);
     let refilling = site.slot_use(6);
     assert_eq!(site.stats().requests, 120);
+    let usage = meter.stop();
+    // Idle slots are timing: on a busy machine the crawlers' threads may
+    // have waited for a core (see crate::busy).
+    if refilling.idle_share() >= 0.15 && !crate::busy::is_quiet(&usage) {
+        crate::grade::inconclusive(crate::busy::inconclusive_message(
+            "two crawls of the site ran",
+            &usage,
+            1,
+        ));
+        return;
+    }
     assert!(
         waves.idle_share() > 0.3,
         "waves left only {:.2} idle",

@@ -1,12 +1,13 @@
 //! The schedule-exploration step of the `concepts` exercises
-//! (`queue-explored`), run with the crate's `explore` feature on.
+//! (`queue-explored`), run by the `explore` test target.
 //!
 //! The `queue` step runs the learner's queue under whatever thread
 //! interleavings the OS happens to choose, and a lost wake-up can hide there
 //! for millions of runs. Here the queue's Mutex and Condvar are shuttle's
-//! (see `src/sync.rs`): shuttle runs the same little scenario under a
-//! thousand different schedules it picks itself, and when every thread ends
-//! up waiting it reports a deadlock instead of hanging.
+//! (the `sync` module below, which `tests/explore.rs` compiles `src/queue.rs`
+//! against): shuttle runs two little scenarios under a thousand schedules
+//! each, picked by itself, and when every thread ends up waiting it reports
+//! a deadlock instead of hanging.
 //!
 //! Run it with `cargo xtask grade concepts` (your code) or
 //! `cargo xtask grade --solutions` (the reference).

@@ -61,8 +61,10 @@ pub const WAITING_CORES: f64 = 0.5;
 
 /// Fail with `busy-wait` if the crawl burnt CPU while it waited. A high
 /// reading is a fact whatever else the machine did; a low one proves
-/// nothing if no core was free to burn (then inconclusive).
-pub fn check_no_spinning(call: &str, cost: &Cost, requests: usize) {
+/// nothing if no core was free to burn: then this returns false, for the
+/// caller to measure again or say inconclusive (see [`spinning_unjudged`]).
+#[must_use = "a low reading on a busy machine proves nothing: say so"]
+pub fn check_no_spinning(call: &str, cost: &Cost, requests: usize) -> bool {
     let cores = cost.cores();
     ensure(cores <= WAITING_CORES, "busy-wait", || {
         format!(
@@ -74,11 +76,21 @@ pub fn check_no_spinning(call: &str, cost: &Cost, requests: usize) {
             ms(cost.usage.wall)
         )
     });
-    if !busy::burn_judgeable(&cost.usage) {
-        grade::inconclusive(busy::inconclusive_message(call, &cost.usage, 1));
-    }
+    busy::burn_judgeable(&cost.usage)
 }
 
+/// Say that [`check_no_spinning`] could not judge `call`.
+pub fn spinning_unjudged(call: &str, cost: &Cost, attempts: usize) {
+    grade::inconclusive(busy::inconclusive_message(
+        &format!("{call} ran"),
+        &cost.usage,
+        attempts,
+    ));
+}
+
+/// Wake-ups are a count the rest of the machine cannot raise (another
+/// program taking the core adds involuntary switches, not voluntary ones),
+/// so [`check_no_napping`] judges them at once, busy machine or not.
 /// Fail with `polling` if a slow crawl woke its threads far more often than
 /// its requests explain: it checks for finished requests on a timer
 /// instead of sleeping until one finishes. `per_request` is what a request
@@ -130,7 +142,11 @@ pub fn report_slots(call: &str, bound: usize, reading: Reading<f64>, cost: &Cost
     match reading {
         Reading::Pass(idle) => idle,
         Reading::Unclear(idle) => {
-            grade::inconclusive(busy::inconclusive_message(call, &cost.usage, 3));
+            grade::inconclusive(busy::inconclusive_message(
+                &format!("{call} ran"),
+                &cost.usage,
+                3,
+            ));
             idle
         }
         Reading::Fail(idle) => fail(
