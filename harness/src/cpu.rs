@@ -591,23 +591,23 @@ mod tests {
     #[test]
     fn a_thread_asleep_is_not_woken_and_a_napping_one_is() {
         use std::sync::mpsc;
-        let (tid_tx, tids) = mpsc::channel();
+        // One channel per thread: which of the two starts first is up to
+        // the OS, and the test must know which tid is whose.
+        let (sleeper_tx, sleeper_tid) = mpsc::channel();
+        let (napper_tx, napper_tid) = mpsc::channel();
         let (stop_tx, stop) = mpsc::channel::<()>();
-        let sleeper = std::thread::spawn({
-            let tid_tx = tid_tx.clone();
-            move || {
-                tid_tx.send(current_tid()).unwrap();
-                // Asleep until told: one wake-up at the end.
-                let _ = stop.recv();
-            }
+        let sleeper = std::thread::spawn(move || {
+            sleeper_tx.send(current_tid()).unwrap();
+            // Asleep until told: one wake-up at the end.
+            let _ = stop.recv();
         });
         let napper = std::thread::spawn(move || {
-            tid_tx.send(current_tid()).unwrap();
+            napper_tx.send(current_tid()).unwrap();
             for _ in 0..40 {
                 std::thread::sleep(Duration::from_millis(2));
             }
         });
-        let (a, b) = (tids.recv().unwrap(), tids.recv().unwrap());
+        let (a, b) = (sleeper_tid.recv().unwrap(), napper_tid.recv().unwrap());
         std::thread::sleep(Duration::from_millis(20));
         let before = (thread_wakeups(a), thread_wakeups(b));
         napper.join().unwrap();
