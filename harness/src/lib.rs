@@ -31,4 +31,5 @@ pub mod heartbeat;
 pub mod lockcount;
 pub mod memory;
 pub mod site;
+pub mod threads;
 pub mod watchdog;

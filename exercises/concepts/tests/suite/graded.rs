@@ -22,6 +22,7 @@ use harness::gauge::InFlight;
 use harness::grade::{self, ensure, expect_eq, fail, note};
 use harness::heartbeat::Heartbeat;
 use harness::memory;
+use harness::threads;
 use harness::watchdog;
 use std::future::Future;
 use std::pin::Pin;
@@ -30,6 +31,11 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
+
+// This test binary's own pthread_create, counting every thread the code
+// under test starts: sampling misses threads when the cores are crowded,
+// which is when a thread count matters most (harness::threads).
+harness::observe_threads!();
 
 /// The watchdog's limit for one step. The reference needs about a second in a
 /// debug build; a step still running after this is stuck.
@@ -132,16 +138,16 @@ impl ThreadUse {
 /// Run `count` on this thread and see which threads it used. `helpers` is
 /// how many threads of the test's own (samplers) run meanwhile.
 fn with_threads<T>(helpers: usize, count: impl FnOnce() -> T) -> (T, Option<ThreadUse>) {
-    let before = memory::thread_count();
-    let sampler = memory::ThreadSampler::start(Duration::from_millis(1));
+    let countable = threads::observing() || memory::thread_count().is_some();
+    let watch = threads::Watch::start();
     let process = Meter::start();
     let cpu = harness::cpu::thread_cpu_time();
     let value = count();
     let caller_cpu = harness::cpu::thread_cpu_time().saturating_sub(cpu);
     let total_cpu = process.stop().cpu;
-    let counts = sampler.stop_counts();
-    let threads = before.map(|before| {
-        let peak = counts.peak.saturating_sub(before + helpers);
+    let counts = watch.stop();
+    let threads = countable.then(|| {
+        let peak = counts.peak.saturating_sub(helpers);
         let fair_share = total_cpu.as_secs_f64() / (peak + 1) as f64;
         ThreadUse {
             peak,

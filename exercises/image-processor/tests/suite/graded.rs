@@ -21,6 +21,7 @@ use harness::busy::{self, Reading};
 use harness::cpu;
 use harness::grade::{ensure, fail, needs_two_cores, note, step};
 use harness::memory;
+use harness::threads;
 use kata::codec::{self, OutputFormat};
 use kata::synth::{self, Kind, Spec};
 use kata::{Job, Op, Outcome, Progress, Settings};
@@ -204,6 +205,11 @@ fn no_panic<T>(call: &str, f: impl FnOnce() -> T) -> T {
 // This test binary's own fsync and rename, recorded: durability is a
 // matter of which calls happen in which order (harness::durability).
 harness::observe_durability!();
+
+// And its own pthread_create, counting every thread the code under test
+// starts: sampling misses them when the cores are crowded, which is when a
+// thread count matters most (harness::threads).
+harness::observe_threads!();
 
 /// Fail with `not-atomic` unless the file at `output` got there by a rename
 /// (the calls since the last `durability::take` are looked at): the
@@ -1091,8 +1097,7 @@ fn parallel_batch() {
         let measure_parallel = |round: usize| {
             let out = scratch.sub(&format!("parallel-{round}"));
             let (jobs, _) = kata::job::plan(&inputs, &out, &settings);
-            let before = memory::thread_count().unwrap_or(0);
-            let sampler = memory::ThreadSampler::start(Duration::from_millis(1));
+            let watch = threads::Watch::start();
             harness::alloc::reset_peak();
             let ((ran, usage, timeline), resident) = memory::measure_peak(|| {
                 cpu::measure_timeline(SAMPLE, || {
@@ -1100,7 +1105,7 @@ fn parallel_batch() {
                 })
             });
             // The timeline's sampler is one thread of the test's own.
-            let extra_threads = sampler.stop().saturating_sub(before + 1);
+            let extra_threads = watch.stop().peak.saturating_sub(1);
             ParallelRun {
                 jobs,
                 ran,
@@ -1252,10 +1257,9 @@ fn check_runs_in_its_pool(call: &str, work: impl FnOnce() -> Vec<std::thread::Th
         .build()
         .expect("a thread pool");
     let pool_thread = pool.install(|| std::thread::current().id());
-    let before = memory::thread_count().unwrap_or(0);
-    let sampler = memory::ThreadSampler::start(Duration::from_millis(1));
+    let watch = threads::Watch::start();
     let callers = pool.install(work);
-    let extra = sampler.stop().saturating_sub(before);
+    let extra = watch.stop().started;
     let elsewhere = callers.iter().filter(|t| **t != pool_thread).count();
     ensure(extra == 0 && elsewhere == 0, "ignored-pool", || {
         format!(
@@ -1435,15 +1439,14 @@ fn huge_image() {
             for _ in 0..2 {
                 let (_, seq) =
                     cpu::measure(|| kata::blur::blur_sequential(pixels, width, height, 3, 3.0));
-                let before = memory::thread_count().unwrap_or(0);
-                let sampler = memory::ThreadSampler::start(Duration::from_millis(1));
+                let watch = threads::Watch::start();
                 kata::stages::HORIZONTAL.reset();
                 kata::stages::VERTICAL.reset();
                 let (_, par, timeline) = cpu::measure_timeline(SAMPLE, || {
                     kata::tiles::blur_parallel(pixels, width, height, 3, 3.0)
                 });
                 // The timeline's sampler is one thread of the test's own.
-                let extra = sampler.stop().saturating_sub(before + 1);
+                let extra = watch.stop().peak.saturating_sub(1);
                 best = Some(match best {
                     None => (seq, par, timeline, extra),
                     Some((s, p, t, e)) => (
