@@ -49,7 +49,9 @@ struct Window {
 }
 
 fn window() -> std::sync::MutexGuard<'static, Window> {
-    WINDOW.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    WINDOW
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// What a thread's body is, for `pthread_create`.
@@ -274,7 +276,13 @@ mod tests {
             all_up.wait();
         });
         let counts = watch.stop();
-        assert_eq!(counts, Counts { peak: 32, started: 32 });
+        assert_eq!(
+            counts,
+            Counts {
+                peak: 32,
+                started: 32
+            }
+        );
     }
 
     #[test]
@@ -291,7 +299,13 @@ mod tests {
             });
         }
         let counts = watch.stop();
-        assert_eq!(counts, Counts { peak: 2, started: 6 });
+        assert_eq!(
+            counts,
+            Counts {
+                peak: 2,
+                started: 6
+            }
+        );
     }
 
     #[test]
@@ -325,6 +339,12 @@ mod tests {
             }
             all_up.wait();
         });
-        assert_eq!(watch.stop(), Counts { peak: 3, started: 3 });
+        assert_eq!(
+            watch.stop(),
+            Counts {
+                peak: 3,
+                started: 3
+            }
+        );
     }
 }
