@@ -7,7 +7,7 @@
 //! cores-used meter cannot tell it apart; its locks can. [`Mutex`] is
 //! `std::sync::Mutex` plus one relaxed counter increment per `lock`, and its
 //! guards are std's, so `std::sync::Condvar` works with it unchanged.
-//! Exercises export it in place of std's (their `src/sync.rs`), and tests read
+//! Exercises export it in place of std's (their `src/given/sync.rs`), and tests read
 //! [`lock_count`] before and after a window in which threads should be asleep.
 //!
 //! [`Condvar`] is std's plus a count of the waits that time out on their own

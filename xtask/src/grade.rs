@@ -59,6 +59,9 @@ struct Subject<'a> {
 pub fn run(args: &Args) -> Result<bool> {
     let project = Project::load()?;
     let exercises = project.select(args.exercise.as_deref())?;
+    for exercise in &exercises {
+        warn_about_given(&project, exercise);
+    }
     if args.mutants {
         return grade_mutants(&project, &exercises, args);
     }
@@ -126,6 +129,28 @@ pub fn run(args: &Args) -> Result<bool> {
         return Ok(report::check_under_load(&reports, args.json));
     }
     Ok(reports.iter().all(ExerciseReport::all_ok))
+}
+
+/// Warn, on stderr, about given files that are not as handed out: the
+/// reference and the mutants compile them too, so every verdict of the
+/// exercise then rests on code nobody checked.
+fn warn_about_given(project: &Project, exercise: &Exercise) {
+    let edits = crate::given::edits(&exercise.dir, &exercise.given);
+    if edits.is_empty() {
+        return;
+    }
+    let folder = rel(project, &exercise.dir.join(crate::given::DIR));
+    eprintln!(
+        "warning: the given code of `{}` is not as it was handed out:",
+        exercise.name
+    );
+    for edit in &edits {
+        eprintln!("           {edit}");
+    }
+    eprintln!(
+        "         The reference solution compiles these same files, so the verdicts below\n         \
+         may not mean what they say. `git checkout -- {folder}` restores them."
+    );
 }
 
 /// Grade `steps` of `exercise` against `subject`, printing each verdict as

@@ -22,6 +22,7 @@ mod bench_crawler;
 mod bench_image;
 #[cfg(test)]
 mod book;
+mod given;
 mod grade;
 mod hint;
 mod hog;
@@ -29,6 +30,8 @@ mod mutant;
 mod mutant_build;
 mod outcome;
 mod project;
+#[cfg(test)]
+mod recipe;
 mod report;
 mod watch;
 
@@ -94,14 +97,8 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench::run(&args).map(|()| true),
         Command::Hog => hog::run().map(|()| true),
     };
-    match outcome {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::from(2)
-        }
-    }
+    // 0 all passed (or done), 1 something graded failed, 2 could not run.
+    cli::exit(outcome.map(|ok| cli::Finished::with_failures(!ok)))
 }
 
 fn run_example(args: &RunArgs) -> Result<bool> {

@@ -10,6 +10,7 @@
 use crate::mutant::{self, Mutant};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -44,6 +45,9 @@ pub struct Exercise {
     pub solution_dir: PathBuf,
     pub steps: Vec<Step>,
     pub mutants: Vec<Mutant>,
+    /// Checksums of the given files (`src/given/`), by path relative to
+    /// `dir`, from `[package.metadata.grade.given]` (see `given.rs`).
+    pub given: BTreeMap<String, String>,
 }
 
 /// One graded step, as declared in `[package.metadata.grade]`.
@@ -231,6 +235,19 @@ fn find_exercises(root: &Path, packages: &[Package]) -> Result<Vec<Exercise>> {
                 package.manifest_path.display()
             )
         })?;
+        let given = match package
+            .metadata
+            .as_ref()
+            .and_then(|m| m.pointer("/grade/given"))
+        {
+            None => BTreeMap::new(),
+            Some(table) => serde_json::from_value(table.clone()).with_context(|| {
+                format!(
+                    "[package.metadata.grade.given] of {} is malformed (path = \"checksum\" lines)",
+                    package.manifest_path.display()
+                )
+            })?,
+        };
         let solution_dir = root.join("solutions").join(&name);
         let solution = by_dir(solution_dir.clone())
             .with_context(|| format!("exercise `{name}` has no solutions/{name} package"))?;
@@ -243,6 +260,7 @@ fn find_exercises(root: &Path, packages: &[Package]) -> Result<Vec<Exercise>> {
             solution_dir,
             steps,
             mutants,
+            given,
         });
     }
     exercises.sort_by(|a, b| a.name.cmp(&b.name));

@@ -347,6 +347,7 @@ mod tests {
             solution_dir: "solutions/concepts".into(),
             steps: vec![],
             mutants: vec![],
+            given: Default::default(),
         };
         let mutant = Mutant {
             name: "x".into(),

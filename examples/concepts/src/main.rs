@@ -105,7 +105,14 @@ enum Which {
 #[global_allocator]
 static ALLOC: harness::alloc::Counting = harness::alloc::Counting;
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
+    // 0 done, 2 could not run (bad arguments, a lesson that failed to
+    // start its workers); the lessons find no failures of their own to
+    // report with 1.
+    cli::exit(run().map(|()| cli::Finished::Clean))
+}
+
+fn run() -> Result<()> {
     // The `gil`, `processes` and `overhead` lessons re-execute this program
     // as workers.
     let args: Vec<String> = std::env::args().skip(1).collect();

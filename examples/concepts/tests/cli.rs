@@ -49,9 +49,22 @@ fn bad_arguments_are_refused_with_a_message() {
         .args(["gil", "--limit", "many"])
         .output()
         .unwrap();
-    assert!(!output.status.success());
+    // The exit-code convention (the `cli` crate): 2 for a usage error,
+    // whether clap or the program itself refuses it.
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--limit"), "{stderr}");
+
+    let output = Command::new(EXE)
+        .args(["gil", "--requests", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("error: --requests, --latency-ms and --workers must be at least 1"),
+        "{stderr}"
+    );
 }
 
 #[test]

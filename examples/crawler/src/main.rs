@@ -163,16 +163,12 @@ fn main() -> std::process::ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    match run(Cli::parse()) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    // 0 done, 1 pages failed or were missed (each reported), 2 could not
+    // crawl (bad arguments, a site that cannot be started).
+    cli::exit(run(Cli::parse()))
 }
 
-fn run(cli: Cli) -> Result<()> {
+fn run(cli: Cli) -> Result<cli::Finished> {
     match cli.command {
         Some(Command::Serve(args)) => serve(args),
         None => match cli.crawl.url.clone() {
@@ -212,7 +208,10 @@ fn options(args: &CrawlArgs, concurrency: usize) -> Options {
     }
 }
 
-fn compare(args: &CrawlArgs) -> Result<()> {
+/// The strategies side by side on the local site. A page that failed there
+/// is the point of a `--hostile` run, not a failure of the comparison; a
+/// strategy that did not find every page of a well-behaved site is.
+fn compare(args: &CrawlArgs) -> Result<cli::Finished> {
     let strategies = if args.strategy.is_empty() {
         vec![Strategy::Sequential, Strategy::Threads, Strategy::Async]
     } else {
@@ -245,15 +244,17 @@ fn compare(args: &CrawlArgs) -> Result<()> {
     let (outcomes, site) = crawler::compare(&plan)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&outcomes)?);
-        return Ok(());
+        return Ok(cli::Finished::Clean);
     }
     print!("{}", crawler::table(&outcomes));
     let expected = site.pages().len();
+    let mut missed = false;
     for outcome in &outcomes {
         if let Some(failed) = crawler::failure_summary(outcome) {
             println!("{}: {failed}", outcome.strategy.name());
         }
         if args.hostile.is_empty() && outcome.ok < expected.min(plan.options.max_pages) {
+            missed = true;
             println!(
                 "{}: found {} of the site's {expected} pages",
                 outcome.strategy.name(),
@@ -269,7 +270,7 @@ fn compare(args: &CrawlArgs) -> Result<()> {
         };
         println!("(a debug build: `{release}` for figures worth comparing)");
     }
-    Ok(())
+    Ok(cli::Finished::with_failures(missed))
 }
 
 fn describe(latency: Latency) -> String {
@@ -279,7 +280,7 @@ fn describe(latency: Latency) -> String {
     }
 }
 
-fn crawl_site(args: &CrawlArgs, url: Url) -> Result<()> {
+fn crawl_site(args: &CrawlArgs, url: Url) -> Result<cli::Finished> {
     let strategy = match args.strategy.as_slice() {
         [] => Strategy::Async,
         [one] => *one,
@@ -302,21 +303,23 @@ fn crawl_site(args: &CrawlArgs, url: Url) -> Result<()> {
         crawler::write_report(path, &report)?;
     }
     let outcome = crawler::summarise(strategy, &options, &report, wall);
+    let failed = crawler::failure_summary(&outcome);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&outcome)?);
     } else {
         print!("{}", crawler::table(std::slice::from_ref(&outcome)));
-        if let Some(failed) = crawler::failure_summary(&outcome) {
+        if let Some(failed) = &failed {
             println!("failures: {failed}");
         }
         if let Some(path) = &args.out {
             println!("report: {} ({} lines)", path.display(), report.pages.len());
         }
     }
-    Ok(())
+    // Like wget: pages that could not be fetched make the exit status 1.
+    Ok(cli::Finished::with_failures(failed.is_some()))
 }
 
-fn serve(args: ServeArgs) -> Result<()> {
+fn serve(args: ServeArgs) -> Result<cli::Finished> {
     let site = match &args.dir {
         Some(dir) => {
             if !dir.is_dir() {

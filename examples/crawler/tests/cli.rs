@@ -4,7 +4,7 @@
 //! input gets a clear error. Small sites and no added latency: this checks
 //! behaviour, the bench measures speed.
 
-use harness::site::{Site, SiteConfig};
+use harness::site::{Hostile, Site, SiteConfig};
 use serde_json::Value;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -158,7 +158,7 @@ fn a_url_crawl_writes_its_report() {
 #[test]
 fn bad_input_gets_a_clear_error() {
     let output = crawler(&["ftp://example.org/"], Duration::from_secs(20));
-    assert!(!output.status.success());
+    assert_eq!(output.status.code(), Some(2), "a refusal is a usage error");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("only http:// and https://"), "{stderr}");
 
@@ -168,4 +168,39 @@ fn bad_input_gets_a_clear_error() {
     let output = crawler(&["--help"], Duration::from_secs(20));
     assert!(output.status.success());
     assert!(String::from_utf8_lossy(&output.stdout).contains("--concurrency"));
+}
+
+/// The exit-code convention (the `cli` crate): a crawl that ran but met
+/// pages it could not fetch exits 1, after reporting them; one that could
+/// not crawl at all exits 2.
+#[test]
+fn failed_pages_exit_one_and_a_site_that_is_not_there_exits_two() {
+    let site = Site::start(SiteConfig {
+        hostile: vec![Hostile::ErrorPages],
+        ..SiteConfig::pages(10)
+    });
+    let output = crawler(
+        &[&site.root(), "--strategy", "sequential", "--retries", "0"],
+        Duration::from_secs(60),
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("failures: ") && stdout.contains("HTTP 404"),
+        "{stdout}"
+    );
+
+    // Nothing listens on a port just released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let output = crawler(
+        &[&format!("http://127.0.0.1:{port}/"), "--retries", "0"],
+        Duration::from_secs(60),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("error: nothing was fetched"), "{stderr}");
 }

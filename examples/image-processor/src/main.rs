@@ -168,16 +168,11 @@ fn main() -> ExitCode {
             None => compare(&cli.process),
         },
     };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(2)
-        }
-    }
+    // 0 all done, 1 some images failed (each reported), 2 could not run.
+    cli::exit(result)
 }
 
-fn generate(args: &GenerateArgs) -> Result<ExitCode> {
+fn generate(args: &GenerateArgs) -> Result<cli::Finished> {
     let specs = kata::synth::specs(args.count, args.seed, kata::synth::PHOTO_SIZES);
     write_photos(&args.output, &specs, false)?;
     println!(
@@ -185,10 +180,10 @@ fn generate(args: &GenerateArgs) -> Result<ExitCode> {
         specs.len(),
         args.output.display()
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(cli::Finished::Clean)
 }
 
-fn process(args: &ProcessArgs, input: PathBuf) -> Result<ExitCode> {
+fn process(args: &ProcessArgs, input: PathBuf) -> Result<cli::Finished> {
     let output = args
         .output
         .clone()
@@ -222,14 +217,10 @@ fn process(args: &ProcessArgs, input: PathBuf) -> Result<ExitCode> {
     } else {
         println!("{}", summary(&report, &output));
     }
-    Ok(if report.failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(cli::Finished::with_failures(report.failed > 0))
 }
 
-fn compare(args: &ProcessArgs) -> Result<ExitCode> {
+fn compare(args: &ProcessArgs) -> Result<cli::Finished> {
     if args.output.is_some() {
         bail!("--output needs --input (the comparison writes into a temporary folder)");
     }
@@ -269,7 +260,7 @@ fn compare(args: &ProcessArgs) -> Result<ExitCode> {
     let _ = std::fs::remove_dir_all(&root);
     if args.json {
         println!("{}", serde_json::to_string(&reports)?);
-        return Ok(ExitCode::SUCCESS);
+        return Ok(cli::Finished::Clean);
     }
     let ops: Vec<String> = settings.ops.iter().map(ToString::to_string).collect();
     let mut out = std::io::stdout().lock();
@@ -289,9 +280,5 @@ fn compare(args: &ProcessArgs) -> Result<ExitCode> {
         )?;
     }
     let failed: usize = reports.iter().map(|r| r.failed).sum();
-    Ok(if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(cli::Finished::with_failures(failed > 0))
 }

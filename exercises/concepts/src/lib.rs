@@ -36,4 +36,7 @@ pub mod fetch;
 pub mod offload;
 pub mod primes;
 pub mod queue;
-pub mod sync;
+
+// Given (src/given/): the lock-counting Mutex and Condvar.
+mod given;
+pub use given::sync;

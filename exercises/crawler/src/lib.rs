@@ -26,10 +26,10 @@ pub mod links;
 pub mod sequential;
 pub mod threads;
 
-// Given: the options and report types, one HTTP fetch, robots.txt.
-pub mod crawl;
-pub mod fetch;
-pub mod robots;
+// Given (src/given/): the options and report types, one HTTP fetch,
+// robots.txt.
+mod given;
+pub use given::{crawl, fetch, robots};
 
 pub use asynchronous::crawl_async;
 pub use crawl::{CrawlError, Options, PageRecord, Report};

@@ -32,15 +32,9 @@ pub mod one;
 pub mod tiles;
 pub mod write;
 
-// Given: everything that is not about concurrency.
-pub mod blur;
-pub mod codec;
-pub mod error;
-pub mod job;
-pub mod ops;
-pub mod stages;
-pub mod synth;
-pub mod unbounded;
+// Given (src/given/): everything that is not about concurrency.
+mod given;
+pub use given::{blur, codec, error, job, ops, stages, synth, unbounded};
 
 pub use codec::OutputFormat;
 pub use error::ProcessError;

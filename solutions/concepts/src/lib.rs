@@ -22,6 +22,8 @@ pub mod fetch;
 pub mod offload;
 pub mod primes;
 pub mod queue;
-// The exercise's own file: the reference builds on the same primitives.
-#[path = "../../../exercises/concepts/src/sync.rs"]
-pub mod sync;
+// The exercise's given files, compiled here too: the reference builds on
+// the same primitives.
+#[path = "../../../exercises/concepts/src/given/mod.rs"]
+mod given;
+pub use given::sync;

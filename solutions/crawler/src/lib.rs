@@ -31,12 +31,9 @@ pub mod threads;
 // The given modules are the exercise's own files, compiled here too: one
 // copy, so the reference and the learner's code fetch, record and read
 // robots.txt exactly alike.
-#[path = "../../../exercises/crawler/src/crawl.rs"]
-pub mod crawl;
-#[path = "../../../exercises/crawler/src/fetch.rs"]
-pub mod fetch;
-#[path = "../../../exercises/crawler/src/robots.rs"]
-pub mod robots;
+#[path = "../../../exercises/crawler/src/given/mod.rs"]
+mod given;
+pub use given::{crawl, fetch, robots};
 
 pub use asynchronous::crawl_async;
 pub use crawl::{CrawlError, Options, PageRecord, Report};

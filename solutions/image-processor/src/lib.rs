@@ -26,22 +26,9 @@ pub mod one;
 pub mod tiles;
 pub mod write;
 
-#[path = "../../../exercises/image-processor/src/blur.rs"]
-pub mod blur;
-#[path = "../../../exercises/image-processor/src/codec.rs"]
-pub mod codec;
-#[path = "../../../exercises/image-processor/src/error.rs"]
-pub mod error;
-#[path = "../../../exercises/image-processor/src/job.rs"]
-pub mod job;
-#[path = "../../../exercises/image-processor/src/ops.rs"]
-pub mod ops;
-#[path = "../../../exercises/image-processor/src/stages.rs"]
-pub mod stages;
-#[path = "../../../exercises/image-processor/src/synth.rs"]
-pub mod synth;
-#[path = "../../../exercises/image-processor/src/unbounded.rs"]
-pub mod unbounded;
+#[path = "../../../exercises/image-processor/src/given/mod.rs"]
+mod given;
+pub use given::{blur, codec, error, job, ops, stages, synth, unbounded};
 
 pub use codec::OutputFormat;
 pub use error::ProcessError;
