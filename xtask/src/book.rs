@@ -2,8 +2,10 @@
 //!
 //! mdBook fails on an `{{#include}}` of a missing file, but an anchor that
 //! does not exist (renamed, or its `// ANCHOR:` line deleted) silently
-//! becomes an empty code block. [`include_problems`] finds those; a test
-//! runs it on `book/src` as part of `cargo test`.
+//! becomes an empty code block. [`include_problems`] finds those, and
+//! [`quoted_location_problems`] the grader reports quoted in a page whose
+//! `file:line` no longer points at a `todo!`; tests run both on `book/src`
+//! as part of `cargo test`.
 
 use std::path::Path;
 
@@ -70,6 +72,42 @@ fn anchored_lines(text: &str, anchor: &str) -> Option<usize> {
     Some(end.saturating_sub(1))
 }
 
+/// Every `todo!() reached at FILE:LINE` that a page quotes from the
+/// grader's output and that no longer points at a `todo!` of the workspace
+/// at `root`: the quoted report must stay one the reader can reproduce.
+pub fn quoted_location_problems(src: &Path, root: &Path) -> Vec<String> {
+    const QUOTE: &str = "todo!() reached at ";
+    let mut problems = Vec::new();
+    let mut pages = Vec::new();
+    collect_markdown(src, &mut pages);
+    for page in pages {
+        let text = std::fs::read_to_string(&page).unwrap_or_default();
+        for (number, line) in text.lines().enumerate() {
+            let Some(place) = line.split(QUOTE).nth(1) else {
+                continue;
+            };
+            let place = place.split_whitespace().next().unwrap_or_default();
+            let Some((file, at)) = place.rsplit_once(':') else {
+                continue;
+            };
+            let code = std::fs::read_to_string(root.join(file)).unwrap_or_default();
+            let points_at_todo = at
+                .parse::<usize>()
+                .ok()
+                .and_then(|n| code.lines().nth(n.checked_sub(1)?))
+                .is_some_and(|l| l.contains("todo!"));
+            if !points_at_todo {
+                problems.push(format!(
+                    "{}:{}: quotes `{QUOTE}{place}`, but that line of {file} holds no todo!",
+                    page.display(),
+                    number + 1
+                ));
+            }
+        }
+    }
+    problems
+}
+
 fn collect_markdown(dir: &Path, pages: &mut Vec<std::path::PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -97,6 +135,24 @@ mod tests {
             "broken includes:\n{}",
             problems.join("\n")
         );
+    }
+
+    #[test]
+    fn every_quoted_todo_location_is_real() {
+        let root = crate::project::root();
+        let problems = quoted_location_problems(&root.join("book").join("src"), &root);
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+        // And the check can fail: the line above the stub's todo! is not one.
+        let dir = std::env::temp_dir().join(format!("book-quote-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("page.md"),
+            "todo!() reached at exercises/concepts/src/primes.rs:1\n",
+        )
+        .unwrap();
+        let problems = quoted_location_problems(&dir, &root);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(problems.len(), 1, "{problems:?}");
     }
 
     #[test]

@@ -181,6 +181,7 @@ fn is_html(headers: &reqwest::header::HeaderMap) -> bool {
 /// limit, and no redirects off the site. One client per crawl: it keeps the
 /// connections open between requests (a pool per host).
 pub fn client(site: &Url, options: &Options) -> Result<reqwest::Client, CrawlError> {
+    install_tls_provider();
     reqwest::Client::builder()
         .user_agent(&options.user_agent)
         .redirect(redirect_policy(options.max_redirects, site.origin()))
@@ -197,6 +198,7 @@ pub fn blocking_client(
     site: &Url,
     options: &Options,
 ) -> Result<reqwest::blocking::Client, CrawlError> {
+    install_tls_provider();
     reqwest::blocking::Client::builder()
         .user_agent(&options.user_agent)
         .redirect(redirect_policy(options.max_redirects, site.origin()))
@@ -204,6 +206,14 @@ pub fn blocking_client(
         .pool_max_idle_per_host(options.concurrency.min(1024))
         .build()
         .map_err(CrawlError::Client)
+}
+
+/// Make ring rustls's cryptography for https sites. reqwest's own default
+/// (aws-lc-rs) needs cmake and minutes of C compilation; ring builds in
+/// seconds. Installing it is process-wide and the first call wins, so
+/// later calls (every client) find it there and change nothing.
+fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// Fetch `url` once with the async client, reading at most `max_body` bytes.
