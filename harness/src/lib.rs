@@ -16,7 +16,11 @@
 //! | how much memory does it hold? how many threads? | [`memory`]: resident, virtual and peak size, PSS of a child, thread count; [`alloc`]: live heap bytes |
 //! | can I trust the CPU numbers? | [`exclusive`]: one CPU-measuring test at a time, across processes; [`busy`]: what other programs used meanwhile, and verdicts that say "inconclusive" rather than fail correct code on a busy machine |
 //! | how does the grader learn what went wrong? | [`grade`]: diagnoses, notes and skips in a line protocol |
-//! | what should a crawler have found, and how hard did it hit? | [`site`]: a deterministic local website that knows its pages and links, sets traps, and counts requests in flight |
+//!
+//! The worlds those questions are asked in — the local website a crawler
+//! is graded against, and the like — are crates of their own under
+//! `fixtures/`, so that the grader, which depends on this crate, never
+//! builds an HTTP server.
 //!
 //! Run its own tests with `cargo test -p harness`.
 
@@ -30,6 +34,5 @@ pub mod grade;
 pub mod heartbeat;
 pub mod lockcount;
 pub mod memory;
-pub mod site;
 pub mod threads;
 pub mod watchdog;

@@ -283,7 +283,8 @@ fn workspace_manifest(
         allow.insert("priority".into(), toml::Value::Integer(10));
         rust.insert("warnings".into(), toml::Value::Table(allow));
     }
-    let mut local = Vec::new();
+    // Local crate → its folder.
+    let mut local = BTreeMap::new();
     if let Some(deps) = workspace
         .get_mut("dependencies")
         .and_then(|d| d.as_table_mut())
@@ -291,7 +292,7 @@ fn workspace_manifest(
         for (name, dep) in deps.iter_mut() {
             if let Some(path) = dep.get("path").and_then(|p| p.as_str()) {
                 let absolute = project.root.join(path);
-                local.push(name.clone());
+                local.insert(name.clone(), absolute.clone());
                 if let Some(table) = dep.as_table_mut() {
                     table.insert(
                         "path".into(),
@@ -301,16 +302,9 @@ fn workspace_manifest(
             }
         }
     }
-    // The local crates the mutants depend on (harness), which keep the
-    // settings they have as members of the real workspace.
-    let solution_manifest: toml::Table = toml::from_str(&std::fs::read_to_string(
-        exercise.solution_dir.join("Cargo.toml"),
-    )?)?;
-    let used: Vec<String> = ["dependencies", "dev-dependencies"]
-        .iter()
-        .filter_map(|k| solution_manifest.get(*k).and_then(|d| d.as_table()))
-        .flat_map(|d| d.keys().cloned())
-        .collect();
+    // The local crates the mutants build (harness, fixtures such as site),
+    // which keep the settings they have as members of the real workspace.
+    let used = local_crates_used(&exercise.solution_dir, &local)?;
     if let Some(profiles) = root.get_mut("profile").and_then(|p| p.as_table_mut()) {
         for (_, profile) in profiles.iter_mut() {
             let Some(profile) = profile.as_table_mut() else {
@@ -325,7 +319,7 @@ fn workspace_manifest(
             if let Some(all) = packages.get("*") {
                 kept.insert("*".into(), all.clone());
             }
-            for name in &local {
+            for name in local.keys() {
                 if name == &exercise.solution || !used.contains(name) {
                     continue;
                 }
@@ -359,6 +353,46 @@ fn workspace_manifest(
         toml::to_string(&root)?
     )
     .into_bytes())
+}
+
+/// The local crates (of `local`, name → folder) that building the
+/// solution in `solution_dir` with its tests builds: its own dependencies
+/// and dev-dependencies, and the normal dependencies of those in turn
+/// (a fixture built on the harness brings the harness). Missing one would
+/// build it with the registry crates' settings instead of its own: a
+/// second copy of it to compile, for nothing.
+fn local_crates_used(
+    solution_dir: &Path,
+    local: &BTreeMap<String, PathBuf>,
+) -> Result<std::collections::BTreeSet<String>> {
+    fn dependencies(dir: &Path, sections: &[&str]) -> Result<Vec<String>> {
+        let path = dir.join("Cargo.toml");
+        let manifest: toml::Table = toml::from_str(
+            &std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?,
+        )
+        .with_context(|| format!("{} is malformed", path.display()))?;
+        Ok(sections
+            .iter()
+            .filter_map(|k| manifest.get(*k).and_then(|d| d.as_table()))
+            .flat_map(|d| d.keys().cloned())
+            .collect())
+    }
+    let mut used = std::collections::BTreeSet::new();
+    let mut pending = dependencies(
+        solution_dir,
+        &["dependencies", "dev-dependencies", "build-dependencies"],
+    )?;
+    while let Some(name) = pending.pop() {
+        let Some(dir) = local.get(&name) else {
+            continue;
+        };
+        if used.insert(name) {
+            // A dependency's own dev-dependencies are never built for it.
+            pending.extend(dependencies(dir, &["dependencies", "build-dependencies"])?);
+        }
+    }
+    Ok(used)
 }
 
 /// `<ws>/exercises` → the real `exercises/`, for the copies' `#[path]`s.
@@ -431,6 +465,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn local_crates_used_through_others_count_too() {
+        let root = std::env::temp_dir().join(format!("xtask-local-crates-{}", std::process::id()));
+        let write = |dir: &str, manifest: &str| {
+            std::fs::create_dir_all(root.join(dir)).unwrap();
+            std::fs::write(root.join(dir).join("Cargo.toml"), manifest).unwrap();
+        };
+        write(
+            "solution",
+            "[dependencies]\nregistry = \"1\"\n[dev-dependencies]\nfixture.workspace = true\n",
+        );
+        // The fixture's own dev-dependency is never built for the solution.
+        write(
+            "fixture",
+            "[dependencies]\nprobes.workspace = true\n[dev-dependencies]\nextra.workspace = true\n",
+        );
+        write("probes", "[dependencies]\nregistry = \"1\"\n");
+        write("extra", "");
+        write("unrelated", "");
+        let local: BTreeMap<String, PathBuf> = ["fixture", "probes", "extra", "unrelated"]
+            .into_iter()
+            .map(|name| (name.to_owned(), root.join(name)))
+            .collect();
+        let used = local_crates_used(&root.join("solution"), &local);
+        let _ = std::fs::remove_dir_all(&root);
+        let used: Vec<String> = used.unwrap().into_iter().collect();
+        assert_eq!(used, ["fixture", "probes"]);
+    }
+
+    #[test]
     fn the_generated_manifests_keep_the_real_settings() {
         let project = Project::load().expect("the workspace loads");
         let exercise = project.exercise("crawler").expect("the crawler exercise");
@@ -457,6 +520,10 @@ mod tests {
         );
         assert_eq!(packages["crawler-mutant-x"]["debug"].as_integer(), Some(0));
         assert_eq!(packages["harness"]["opt-level"].as_integer(), Some(0));
+        // So does the local site the suite crawls, a path dependency too.
+        let site = workspace["dependencies"]["site"]["path"].as_str().unwrap();
+        assert_eq!(Path::new(site), project.root.join("fixtures/site"));
+        assert_eq!(packages["site"]["opt-level"].as_integer(), Some(0));
         assert_eq!(packages["*"]["opt-level"].as_integer(), Some(2));
         assert!(packages.get("image-processor-solution").is_none());
 

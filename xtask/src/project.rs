@@ -281,3 +281,43 @@ fn find_mutants(solution: &Package, steps: &[Step]) -> Result<Vec<Mutant>> {
     }
     Ok(mutants)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The grader builds the probes, never a test world: no HTTP server
+    /// (hyper) under the harness or under xtask. The local site and the
+    /// other fixtures are crates of their own under `fixtures/`.
+    #[test]
+    fn the_grader_and_the_probes_build_no_http_server() {
+        let project = Project::load().expect("the workspace loads");
+        for args in [
+            &["tree", "--package", "harness", "--prefix", "none"][..],
+            &[
+                "tree",
+                "--package",
+                "xtask",
+                "--edges",
+                "normal",
+                "--prefix",
+                "none",
+            ],
+        ] {
+            let output = project.cargo().args(args).output().expect("cargo runs");
+            assert!(output.status.success(), "cargo {}", args.join(" "));
+            let tree = String::from_utf8_lossy(&output.stdout);
+            let servers: Vec<&str> = tree
+                .lines()
+                .filter(|line| line.to_ascii_lowercase().contains("hyper"))
+                .collect();
+            assert!(
+                servers.is_empty(),
+                "cargo {} lists {servers:?}",
+                args.join(" ")
+            );
+            // Read at all: the tree names the package itself first.
+            assert!(tree.lines().next().is_some_and(|l| l.starts_with(args[2])));
+        }
+    }
+}

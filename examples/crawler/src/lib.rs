@@ -27,6 +27,7 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use kata::{Options, PageRecord, Report};
 use serde::Serialize;
+use site::{Site, SiteConfig};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -165,7 +166,7 @@ pub fn progress(label: &str, total: Option<u64>) -> ProgressBar {
 #[derive(Clone, Debug)]
 pub struct Comparison {
     /// The local site to generate.
-    pub site: harness::site::SiteConfig,
+    pub site: SiteConfig,
     /// The strategies, in order (sequential first gives the speed-ups a base).
     pub strategies: Vec<Strategy>,
     /// Worker threads for `threads`.
@@ -179,8 +180,8 @@ pub struct Comparison {
 }
 
 /// Start the local site and crawl it with each strategy in turn.
-pub fn compare(plan: &Comparison) -> Result<(Vec<Outcome>, harness::site::Site)> {
-    let site = harness::site::Site::start(plan.site.clone());
+pub fn compare(plan: &Comparison) -> Result<(Vec<Outcome>, Site)> {
+    let site = Site::start(plan.site.clone());
     let start = Url::parse(&site.root())?;
     let expected = site.pages().len();
     let mut outcomes: Vec<Outcome> = Vec::new();

@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use crawler::kata::Options;
 use crawler::{Comparison, Strategy};
-use harness::site::{Hostile, Latency, Site, SiteConfig};
+use site::{Hostile, Latency, Site, SiteConfig};
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;

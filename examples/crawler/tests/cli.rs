@@ -4,8 +4,8 @@
 //! input gets a clear error. Small sites and no added latency: this checks
 //! behaviour, the bench measures speed.
 
-use harness::site::{Hostile, Site, SiteConfig};
 use serde_json::Value;
+use site::{Hostile, Site, SiteConfig};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 

@@ -6,7 +6,7 @@
 //! is one graded step; its name is the step's `test` in
 //! `exercises/crawler/Cargo.toml`.
 //!
-//! Every crawl here runs against `harness::site`: a generated site on
+//! Every crawl here runs against the `site` crate (`fixtures/site`): a generated site on
 //! `127.0.0.1:0` that counts what it is asked for. So a check is a fact
 //! about real HTTP traffic — the peak number of requests in flight, how
 //! often each path was requested, whether a disallowed path was touched —
@@ -19,9 +19,9 @@ use crate::kata;
 use harness::busy;
 use harness::grade::{self, ensure, fail, note};
 use harness::heartbeat::Heartbeat;
-use harness::site::{self, Hostile, Latency, Site, SiteConfig, Stats};
 use harness::watchdog;
 use kata::{Options, Report};
+use site::{Hostile, Latency, Site, SiteConfig, Stats};
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::time::{Duration, Instant};

@@ -13,7 +13,7 @@ use super::ms;
 use harness::busy::{self, Reading};
 use harness::cpu::{Meter, Usage};
 use harness::grade::{self, ensure, fail};
-use harness::site::Site;
+use site::Site;
 use std::time::Duration;
 
 /// What a crawl cost, the site's share taken out.
