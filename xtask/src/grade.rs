@@ -175,7 +175,7 @@ fn grade_steps(
     for step in steps {
         let outcome = match binaries.get(&step.binary) {
             None => Outcome::NotBuilt,
-            Some(binary) => run_judged(binary, step, subject.dir, regrade)?,
+            Some(binary) => run_judged(binary, step, subject.dir, regrade, None)?,
         };
         let step_report = StepReport::new(exercise, step, outcome);
         if live {
@@ -193,11 +193,17 @@ fn grade_steps(
 /// Run a step; if it was inconclusive and `regrade` is on, wait for the
 /// machine to be quiet and run it once more. The test already re-measures
 /// a few times inside; this covers a busy spell longer than its attempts.
-fn run_judged(binary: &Path, step: &Step, dir: &Path, regrade: bool) -> Result<Outcome> {
-    let outcome = run_step(binary, step, dir)?;
+fn run_judged(
+    binary: &Path,
+    step: &Step,
+    dir: &Path,
+    regrade: bool,
+    expected: Option<&str>,
+) -> Result<Outcome> {
+    let outcome = run_step(binary, step, dir, expected)?;
     if regrade && matches!(outcome, Outcome::Inconclusive { .. }) {
         harness::busy::wait_for_quiet(Duration::from_secs(5));
-        return run_step(binary, step, dir);
+        return run_step(binary, step, dir, expected);
     }
     Ok(outcome)
 }
@@ -287,7 +293,13 @@ fn test_executable(json_lines: &[u8], binary: &str) -> Option<PathBuf> {
 }
 
 /// Run one step's test in its own process, with the grader's hard limit.
-fn run_step(binary: &Path, step: &Step, package_dir: &Path) -> Result<Outcome> {
+/// With `expected` (a mutant's diagnosis), see [`outcome::judge_mutant`].
+fn run_step(
+    binary: &Path,
+    step: &Step,
+    package_dir: &Path,
+    expected: Option<&str>,
+) -> Result<Outcome> {
     let name = full_test_name(binary, &step.test)?;
     let mut command = Command::new(binary);
     command
@@ -347,7 +359,10 @@ fn run_step(binary: &Path, step: &Step, package_dir: &Path) -> Result<Outcome> {
         killed_after,
         output,
     };
-    Ok(outcome::judge(&run))
+    Ok(match expected {
+        Some(diagnosis) => outcome::judge_mutant(&run, diagnosis),
+        None => outcome::judge(&run),
+    })
 }
 
 /// Kill the step's whole process group: the test binary and anything it
@@ -460,7 +475,9 @@ fn grade_mutants(project: &Project, exercises: &[&Exercise], args: &Args) -> Res
                     message: problem.clone(),
                 },
                 (None, None) => Outcome::NotBuilt,
-                (None, Some(binary)) => run_judged(binary, step, &built.dir, true)?,
+                (None, Some(binary)) => {
+                    run_judged(binary, step, &built.dir, true, Some(&mutant.diagnosis))?
+                }
             };
             let report = MutantReport::new(exercise, mutant, outcome);
             if !args.json {

@@ -11,6 +11,11 @@
 //!    passed nor failed; see `harness::busy`);
 //! 6. success with a `skip` line → skipped, with the reason;
 //! 7. success → passed, with the step's notes (what was measured).
+//!
+//! A mutant is judged the same way, with one more rule ([`judge_mutant`]):
+//! a failure with another diagnosis than its own, after a check came out
+//! inconclusive, is inconclusive — the check written for it was not shown
+//! to work.
 
 use harness::grade::Event;
 use serde::Serialize;
@@ -230,6 +235,36 @@ fn panic_message(output: &str) -> Option<String> {
         .map(|(location, message)| format!("panicked at {location}: {message}"))
 }
 
+/// [`judge`], for a mutant expected to fail with `expected`: a step whose
+/// check for that mistake came out inconclusive (the machine was busy),
+/// and which then failed a *later* check with another diagnosis, has not
+/// shown the check it was written for to work. It is inconclusive, not a
+/// mutant missed (nor one caught); grading again on a quiet machine tells.
+pub fn judge_mutant(run: &Run, expected: &str) -> Outcome {
+    let outcome = judge(run);
+    let Outcome::Failed { diagnosis, message } = &outcome else {
+        return outcome;
+    };
+    if diagnosis == expected {
+        return outcome;
+    }
+    let unjudged = run
+        .output
+        .lines()
+        .filter_map(Event::from_line)
+        .take_while(|e| !matches!(e, Event::Fail { .. }))
+        .find_map(|e| match e {
+            Event::Inconclusive { message } => Some(message),
+            _ => None,
+        });
+    match unjudged {
+        Some(unjudged) => Outcome::Inconclusive {
+            message: format!("{unjudged} (a later check then failed [{diagnosis}]: {message})"),
+        },
+        None => outcome,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -367,6 +402,39 @@ mod tests {
         .to_line();
         let outcome = judge(&run(false, &format!("{unclear}\n{fail}")));
         assert_eq!(outcome.diagnosis(), Some("wrong-answer"));
+    }
+
+    #[test]
+    fn a_mutant_whose_own_check_could_not_judge_is_not_missed() {
+        let unclear = Event::Inconclusive {
+            message: "inconclusive: the machine was busy".into(),
+        }
+        .to_line();
+        let fail = |diagnosis: &str| {
+            Event::Fail {
+                diagnosis: diagnosis.into(),
+                message: "peak 1 in flight".into(),
+            }
+            .to_line()
+        };
+        // Its check was inconclusive, then another one failed: unsure.
+        let other = run(false, &format!("{unclear}\n{}", fail("sequential-awaits")));
+        assert_eq!(
+            judge_mutant(&other, "blocked-runtime").label(),
+            "inconclusive"
+        );
+        // Its own diagnosis, or a failure with nothing unjudged before it,
+        // stands as it is.
+        let own = run(false, &format!("{unclear}\n{}", fail("blocked-runtime")));
+        assert_eq!(
+            judge_mutant(&own, "blocked-runtime").diagnosis(),
+            Some("blocked-runtime")
+        );
+        let plain = run(false, &fail("sequential-awaits"));
+        assert_eq!(
+            judge_mutant(&plain, "blocked-runtime").diagnosis(),
+            Some("sequential-awaits")
+        );
     }
 
     #[test]
