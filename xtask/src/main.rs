@@ -18,8 +18,6 @@
 //! "xtask" convention: no make, no shell scripts to port).
 
 mod bench;
-mod bench_crawler;
-mod bench_image;
 #[cfg(test)]
 mod book;
 mod given;
@@ -65,7 +63,7 @@ enum Command {
     Watch(watch::Args),
     /// Run an exercise's example program, on the reference solution or on your code.
     Run(RunArgs),
-    /// Measure an example's lessons (release build) and write the tables into book/src/measured/.
+    /// Measure an example program (release build) beside its peers and write the figures into book/src/measured/.
     Bench(bench::Args),
     /// Spin on one core until killed (the load of `grade --under-load`).
     #[command(hide = true)]
