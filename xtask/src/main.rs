@@ -9,9 +9,13 @@
 //! cargo xtask watch [EXERCISE]          re-grade whenever a file in exercises/ is saved
 //! cargo xtask run EXERCISE [--mine]     run the example program on the reference or on your code
 //! cargo xtask bench concepts [--python] measure the lessons (release) into book/src/measured/
-//! cargo xtask bench crawler             the crawler's strategies, Python and wget (release)
-//! cargo xtask bench image-processor     thumbnailing photos: ours, Pillow, libvips, ImageMagick
+//! cargo xtask bench crawler [--docs DIR]          the crawler's strategies, Python and wget
+//! cargo xtask bench image-processor [--photos DIR] thumbnails: ours, Pillow, libvips, ImageMagick
 //! ```
+//!
+//! Exit status (the `cli` crate's convention): 0 done and everything
+//! passed, 1 something graded failed (or a mutant was missed), 2 it could
+//! not be done (a usage error, or an error).
 //!
 //! The alias lives in `.cargo/config.toml`. Everything is plain Rust and
 //! `cargo` subprocesses, so it works wherever the toolchain does (the

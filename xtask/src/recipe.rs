@@ -215,10 +215,10 @@ impl Check<'_> {
             if let Some(id) = line.strip_prefix("## ") {
                 section = Some(id.trim());
                 per_section.entry(id.trim()).or_default();
-            } else if line.starts_with("### ") {
-                if let Some(id) = section {
-                    *per_section.entry(id).or_default() += 1;
-                }
+            } else if line.starts_with("### ")
+                && let Some(id) = section
+            {
+                *per_section.entry(id).or_default() += 1;
             }
         }
         for step in steps {
