@@ -477,13 +477,15 @@ fn sequential() {
         "crawl breadth-first (a VecDeque: push_back, pop_front) so each page is reached by its \
          shortest path, and do not queue the links of pages at max_depth",
     );
-    check_obeys_robots("crawl_sequential", 1, |start, options| {
+    let sequential = |start: &Url, options: Options| {
         let start = start.clone();
         move || kata::crawl_sequential(&start, &options).expect("the crawl can start")
-    });
+    };
+    check_obeys_robots("crawl_sequential", 1, sequential);
+    check_body_cap("crawl_sequential", 1, sequential);
     note(format!(
         "{} pages, each fetched once, one at a time; max_pages and max_depth honoured, \
-         robots.txt obeyed",
+         robots.txt obeyed, max_body kept",
         site.pages().len()
     ));
 }
@@ -568,6 +570,7 @@ fn threads() {
     check_max_depth(&site, &call, WORKERS, threaded);
     check_small_bound(&site, "one-worker", threaded);
     check_obeys_robots("crawl_threads", WORKERS, threaded);
+    check_body_cap("crawl_threads", WORKERS, threaded);
     let slow = check_waits_asleep(WORKERS.min(4), 8.0, threaded);
     note(format!(
         "{} pages in {:.0} ms with {WORKERS} requests in flight at the peak and {:.0}% of the \
@@ -970,6 +973,47 @@ where
                  every crawler obeys robots.txt (options.obey_robots is on by default) — fetch \
                  it once before the crawl and skip every URL it disallows before queueing it",
                 stats.count(site::paths::ROBOTS)
+            )
+        },
+    );
+}
+
+/// Fail with `no-body-cap` unless the crawl records a page larger than
+/// `options.max_body` as too large: the cap is an argument like any other,
+/// and each strategy must pass it on to the given fetch, not one of them.
+fn check_body_cap<C>(name: &str, bound: usize, crawl: impl Fn(&Url, Options) -> C)
+where
+    C: FnOnce() -> Report + Send + 'static,
+{
+    let site = Site::start(SiteConfig::pages(10).with_hostile(&[Hostile::HugePage]));
+    let start = start_url(&site);
+    let cap = 1 << 20;
+    let call = format!("{name}({start}) with max_body = {cap}");
+    let report = run_blocking(
+        &site,
+        &call,
+        crawl(
+            &start,
+            Options {
+                max_body: cap,
+                ..options(bound)
+            },
+        ),
+    );
+    let huge = report
+        .pages
+        .iter()
+        .find(|p| p.url.path() == site::paths::HUGE);
+    ensure(
+        huge.is_some_and(|p| p.error.as_ref().is_some_and(|e| e.kind() == "too-large")),
+        "no-body-cap",
+        || {
+            format!(
+                "{} is {} MiB; {call} recorded it as {:?}: pass options.max_body on to the \
+                 fetch, so that no page is read past the cap",
+                site::paths::HUGE,
+                site::HUGE_BYTES >> 20,
+                huge.map(|p| p.outcome())
             )
         },
     );

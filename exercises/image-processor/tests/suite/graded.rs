@@ -848,9 +848,41 @@ fn one_image() {
                 )
             },
         );
+        check_temp_is_not_an_input(&scratch);
         note(
-            "outputs match decode → ops → encode; replaced, not rewritten, flushed to disk before the rename; readers never saw a partial file; a failed write left nothing",
+            "outputs match decode → ops → encode; replaced, not rewritten, flushed to disk before the rename; readers never saw a partial file; a failed write left nothing; the temporary name is no input's",
         );
+    });
+}
+
+/// The temporary file sits in the output folder until its rename, where
+/// another run (or the next batch, reading this folder) lists images. A
+/// name that `list_images` would take — `tmp-1-photo.jpg` — hands that
+/// run a half-written photo. Fails with `visible-temp`.
+fn check_temp_is_not_an_input(scratch: &Scratch) {
+    if !harness::durability::observing() {
+        return;
+    }
+    let dir = scratch.sub("temp-name");
+    let _ = harness::durability::take_renamed_from();
+    if kata::write::write_atomically(&dir.join("photo.jpg"), b"a photo").is_err() {
+        return;
+    }
+    let Some(from) = harness::durability::take_renamed_from().into_iter().next() else {
+        return;
+    };
+    let name = from.file_name().unwrap_or_default().to_owned();
+    let look = scratch.sub("temp-name-listed");
+    std::fs::write(look.join(&name), b"").expect("setting up");
+    let listed = kata::job::list_images(&look).unwrap_or_default();
+    ensure(listed.is_empty(), "visible-temp", || {
+        format!(
+            "write_atomically(photo.jpg) wrote its bytes first to {:?}, a name that \
+             list_images takes for a photo: a run reading that folder meanwhile would \
+             process a half-written file. Name the temporary so it is no input: hidden \
+             (a leading dot) and with an ending that is not an image's",
+            name.to_string_lossy()
+        )
     });
 }
 
@@ -1529,6 +1561,34 @@ fn huge_image() {
                 Vec::new()
             });
         }
+        // In a pool wider than this machine, the rows must spread over all
+        // of its threads: a split into a fixed number of pieces (two
+        // halves with rayon::join, one band per core) looks right on two
+        // cores and can never use a third. Counted by the given row
+        // functions, a fact however busy the machine: the pool's threads
+        // outnumber the cores, so those preempted mid-row count as inside.
+        {
+            const WIDE: usize = 6;
+            let (w, h) = (3000, 120);
+            let wide = synth::photo(w as u32, h as u32, 5);
+            kata::stages::HORIZONTAL.reset();
+            kata::stages::VERTICAL.reset();
+            in_pool(WIDE, || {
+                kata::tiles::blur_parallel(wide.as_raw(), w, h, 3, 2.0)
+            });
+            let peak = kata::stages::HORIZONTAL
+                .peak()
+                .max(kata::stages::VERTICAL.peak());
+            ensure(peak > WIDE / 2, "fixed-split", || {
+                format!(
+                    "blur_parallel on a {w}×{h} image in a pool of {WIDE} threads computed at \
+                     most {peak} rows at once: the work is cut into a fixed number of pieces \
+                     (halves, or one band per core), so it can never use more cores than that \
+                     — here {available}, on a bigger machine still {peak}. Hand out the rows \
+                     (par_chunks_mut(row_len)) and let rayon spread them over its pool"
+                )
+            });
+        }
         if needs_two_cores("cores used and speed-up of blur_parallel") {
             if unclear {
                 harness::grade::inconclusive(busy::inconclusive_message(
@@ -1708,7 +1768,13 @@ fn bad_files() {
                 expected.iter().filter(|e| e.1.is_some()).count(),
                 jobs.len()
             );
-            let outcomes = no_panic(&call, || batch(&jobs, &settings, Progress::none()));
+            // Which inputs were reported to progress: the bad ones are
+            // finished jobs too, and a progress bar that skips them never
+            // reaches the end (nor shows the user what failed).
+            let reported = Mutex::new(Vec::new());
+            let record = |o: &Outcome| reported.lock().unwrap().push(o.input.clone());
+            let outcomes = no_panic(&call, || batch(&jobs, &settings, Progress::new(&record)));
+            let reported = reported.into_inner().unwrap();
             let got: Vec<(String, Option<&str>)> = outcomes
                 .iter()
                 .map(|o| {
@@ -1756,6 +1822,26 @@ fn bad_files() {
                      file is one failed Outcome; the batch goes on with the rest",
                     got.len(),
                     wanted.len()
+                )
+            });
+            let unreported: Vec<String> = jobs
+                .iter()
+                .filter(|j| reported.iter().filter(|r| **r == j.input).count() != 1)
+                .map(|j| {
+                    j.input
+                        .file_name()
+                        .unwrap_or_default()
+                        .to_string_lossy()
+                        .into_owned()
+                })
+                .collect();
+            ensure(unreported.is_empty(), "no-progress", || {
+                format!(
+                    "{call} called progress.done {} times for {} jobs; not once each for: \
+                     {unreported:?}. A failed image is a finished job too: report every \
+                     outcome, the failures as well",
+                    reported.len(),
+                    jobs.len()
                 )
             });
             for (g, w) in got.iter().zip(&wanted) {
