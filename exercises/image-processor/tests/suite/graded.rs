@@ -1337,15 +1337,38 @@ fn check_stages_side_by_side() -> String {
         ..Settings::default()
     };
     let (jobs, _) = kata::job::plan(&inputs, &scratch.sub("stages-out"), &settings);
-    for stage in stages::ALL {
-        stage.reset();
-    }
-    let outcomes = kata::batch::parallel(&jobs, &settings, Progress::none());
     let call = format!(
         "parallel({} jobs: one 12-megapixel photo, then 40 small ones)",
         jobs.len()
     );
-    check_complete(&call, &jobs, &outcomes, jobs.len());
+    // The overlap is a count, but whether it happens is timing: with a
+    // core taken by another program the small photos can all be done
+    // before the large one reaches its last stage. A batch that never
+    // overlapped a stage fails only on a quiet machine; on a busy one it
+    // is measured again, then called inconclusive.
+    let reading = busy::retry(3, |_| {
+        for stage in stages::ALL {
+            stage.reset();
+        }
+        let (outcomes, usage) =
+            cpu::measure(|| kata::batch::parallel(&jobs, &settings, Progress::none()));
+        check_complete(&call, &jobs, &outcomes, jobs.len());
+        if stages::ALL.iter().all(|s| s.peak() >= 2) {
+            Reading::Pass(usage)
+        } else if busy::is_quiet(&usage) {
+            Reading::Fail(usage)
+        } else {
+            Reading::Unclear(usage)
+        }
+    });
+    if reading.is_unclear() {
+        harness::grade::inconclusive(busy::inconclusive_message(
+            &format!("{call} ran"),
+            &reading.into_inner(),
+            3,
+        ));
+        return "stages side by side: not judged (the machine was busy)".into();
+    }
     for stage in stages::ALL {
         ensure(stage.calls() >= jobs.len(), "bypassed-given-code", || {
             format!(
