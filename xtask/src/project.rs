@@ -67,6 +67,11 @@ pub struct Step {
     /// watchdog fires first; this only catches a broken watchdog.
     #[serde(default = "default_timeout")]
     pub timeout: u64,
+    /// The book page that walks through the reference answer, relative to
+    /// `book/src/` (e.g. `concepts/walkthrough/primes.md`): read after the
+    /// step has passed, and linked by `grade` when it does.
+    #[serde(default)]
+    pub walkthrough: Option<String>,
 }
 
 fn default_binary() -> String {
