@@ -4,7 +4,9 @@
 //! The processing itself is the `image-processor` exercise's library: the
 //! reference solution by default, your own with `cargo xtask run
 //! image-processor --mine`. This crate adds what a user of the tool needs
-//! around it: a progress bar, a summary, JSON output, an exit status that
+//! around it: the folders to read and where their results go, refused
+//! before anything is written when they overlap ([`tree`]), progress, a
+//! summary that lists each failure once, JSON output, an exit status that
 //! says whether every file made it, and the measurements (wall time, cores
 //! used, threads, peak memory) behind the comparison table.
 //!
@@ -25,10 +27,14 @@ pub const SUBJECT: &str = "the reference solution (solutions/image-processor)";
 #[cfg(not(any(feature = "reference", feature = "mine")))]
 compile_error!("enable the `reference` feature (the default) or `mine`");
 
+pub mod tree;
+
 use anyhow::{Context, Result};
+use cli::human;
+use cli::table::Table;
 use harness::{cpu, memory};
-use indicatif::{ProgressBar, ProgressStyle};
-use kata::{Job, Outcome, Progress, Settings};
+use indicatif::ProgressBar;
+use kata::{Job, Outcome, OutputFormat, Progress, Settings};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -78,12 +84,15 @@ pub struct BatchReport {
     pub strategy: Strategy,
     /// Threads in the pool (rayon), or 1 (sequential), or one per image.
     pub jobs: usize,
-    /// Inputs considered.
+    /// Inputs considered (processed + failed + skipped).
     pub images: usize,
     /// Written successfully.
     pub processed: usize,
     /// Failed (including the inputs refused before any work).
     pub failed: usize,
+    /// Not processed because their output already existed (no
+    /// `--overwrite`).
+    pub skipped: usize,
     /// Elapsed time.
     pub wall_s: f64,
     /// CPU time of the whole process over the run.
@@ -110,31 +119,44 @@ pub struct BatchReport {
     pub failures: Vec<Failure>,
 }
 
-/// A progress bar for `len` images on stderr (hidden when `hidden`, or
-/// when stderr is not a terminal).
-pub fn progress_bar(len: usize, prefix: &str, hidden: bool) -> ProgressBar {
-    if hidden {
-        return ProgressBar::hidden();
+/// The settings in words, for people: `fit 512×512, JPEG quality 85`.
+pub fn describe(settings: &Settings) -> String {
+    let mut parts: Vec<String> = settings.ops.iter().map(describe_op).collect();
+    parts.push(match settings.output {
+        OutputFormat::Jpeg { quality } => format!("JPEG quality {quality}"),
+        OutputFormat::Png => "PNG".into(),
+    });
+    parts.join(", ")
+}
+
+fn describe_op(op: &kata::Op) -> String {
+    use kata::Op;
+    match *op {
+        Op::Fit { width, height } => format!("fit {width}×{height}"),
+        Op::Thumbnail { width, height } => format!("fill {width}×{height} (cropped)"),
+        Op::Grayscale => "grayscale".into(),
+        Op::Blur { sigma } => format!("blur (sigma {sigma})"),
+        Op::Sharpen { sigma } => format!("sharpen (sigma {sigma})"),
+        Op::Crop {
+            x,
+            y,
+            width,
+            height,
+        } => format!("crop {width}×{height} at {x},{y}"),
+        Op::Rotate { degrees } => format!("rotate {degrees}°"),
     }
-    let bar = ProgressBar::new(len as u64).with_prefix(prefix.to_owned());
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{prefix:>16} [{bar:30}] {pos}/{len} images, {per_sec}, {elapsed} {msg}",
-        )
-        .expect("a valid template")
-        .progress_chars("=> "),
-    );
-    bar
 }
 
 /// Run `jobs` with `strategy` (rayon with `threads` threads), measuring
 /// wall time, CPU time, peak threads and peak memory. `refused` are the
-/// inputs [`kata::job::plan`] refused; they count as failures.
+/// inputs [`kata::job::plan`] refused; they count as failures. `skipped`
+/// inputs were left alone (their output exists): counted, not run.
 pub fn run(
     strategy: Strategy,
     threads: usize,
     jobs: &[Job],
     refused: Vec<Outcome>,
+    skipped: usize,
     settings: &Settings,
     bar: &ProgressBar,
 ) -> Result<BatchReport> {
@@ -158,14 +180,9 @@ pub fn run(
         .filter_map(|j| std::fs::metadata(&j.input).ok())
         .map(|m| m.len())
         .sum();
-    let tick = |outcome: &Outcome| {
-        if let Err(e) = &outcome.result {
-            bar.suspend(|| {
-                tracing::warn!("{}: {e}", outcome.input.display());
-            });
-        }
-        bar.inc(1);
-    };
+    // Only counted here: each failure is reported once, in the report's
+    // list, not also as a log line while the batch runs.
+    let tick = |_: &Outcome| bar.inc(1);
     let progress = Progress::new(&tick);
     let before = memory::thread_count().unwrap_or(0);
     let sampler = memory::ThreadSampler::start(Duration::from_millis(2));
@@ -185,7 +202,7 @@ pub fn run(
     let peak_heap_bytes = harness::alloc::peak_live_bytes();
     let mut failures = Vec::new();
     let mut output_bytes = 0;
-    let images = outcomes.len() + refused.len();
+    let images = outcomes.len() + refused.len() + skipped;
     for outcome in outcomes.iter().chain(&refused) {
         match &outcome.result {
             Ok(done) => output_bytes += done.bytes,
@@ -197,7 +214,7 @@ pub fn run(
         }
     }
     let wall_s = usage.wall.as_secs_f64();
-    let processed = images - failures.len();
+    let processed = images - failures.len() - skipped;
     Ok(BatchReport {
         subject: SUBJECT,
         strategy,
@@ -208,6 +225,7 @@ pub fn run(
         images,
         processed,
         failed: failures.len(),
+        skipped,
         wall_s,
         cpu_s: usage.cpu.as_secs_f64(),
         images_per_s: if wall_s > 0.0 {
@@ -225,67 +243,135 @@ pub fn run(
     })
 }
 
-fn megabytes(bytes: Option<u64>) -> String {
-    bytes.map_or("?".into(), |b| {
-        format!("{:.0} MB", b as f64 / (1 << 20) as f64)
-    })
+/// A size that may be unknown: `46.9 MB` or `?`.
+fn size(bytes: Option<u64>) -> String {
+    bytes.map_or("?".into(), human::bytes)
 }
 
-/// The comparison table, speed-up relative to the first row.
-pub fn table(reports: &[BatchReport]) -> String {
-    let base = reports.first().map_or(1.0, |r| r.images_per_s);
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{:<17} {:>8} {:>9} {:>9} {:>8} {:>6} {:>13} {:>10} {:>10}",
+/// The smallest, the median and the largest of `values` (not empty).
+fn spread(values: &[f64]) -> (f64, f64, f64) {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    let median = if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    };
+    (sorted[0], median, sorted[n - 1])
+}
+
+/// The median wall time, and with more than one run its range in the
+/// median's unit: `1.25 s (1.20–1.31 s)`.
+fn wall_cell(walls: &[f64]) -> String {
+    let (min, median, max) = spread(walls);
+    let text = human::duration(Duration::from_secs_f64(median));
+    if walls.len() < 2 {
+        return text;
+    }
+    let (scale, unit) = if median < 1e-3 {
+        (1e6, "µs")
+    } else if median < 1.0 {
+        (1e3, "ms")
+    } else {
+        (1.0, "s")
+    };
+    format!(
+        "{text} ({}–{} {unit})",
+        human::sig3(min * scale),
+        human::sig3(max * scale)
+    )
+}
+
+/// The median rate, and with more than one run its range: `24.1 (22.9–25.0)`.
+fn rate_cell(rates: &[f64]) -> String {
+    let (min, median, max) = spread(rates);
+    if rates.len() < 2 {
+        return human::sig3(median);
+    }
+    format!(
+        "{} ({}–{})",
+        human::sig3(median),
+        human::sig3(min),
+        human::sig3(max)
+    )
+}
+
+/// The comparison table: one row per strategy, from every run of it
+/// (`strategies[i]` holds strategy i's runs, none empty). Wall time and
+/// images/s are medians, with their range when there are several runs;
+/// speed-up is against the first row's median; the other columns come
+/// from the run of median wall time.
+pub fn table(strategies: &[Vec<BatchReport>]) -> String {
+    let rates =
+        |runs: &[BatchReport]| -> Vec<f64> { runs.iter().map(|r| r.images_per_s).collect() };
+    let base = strategies
+        .first()
+        .map_or(0.0, |runs| spread(&rates(runs)).1);
+    let mut table = Table::new([
         "strategy",
         "threads",
         "wall",
         "images/s",
-        "speedup",
-        "cores",
-        "extra threads",
+        "speed-up",
+        "cores used",
+        "added threads",
         "peak heap",
-        "peak RSS"
-    );
-    for r in reports {
-        let _ = writeln!(
-            out,
-            "{:<17} {:>8} {:>8.2}s {:>9.1} {:>7.2}× {:>6.2} {:>13} {:>10} {:>10}",
-            r.strategy.name(),
-            r.jobs,
-            r.wall_s,
-            r.images_per_s,
+        "peak RSS",
+    ])
+    .numeric(1..=8);
+    for runs in strategies {
+        let walls: Vec<f64> = runs.iter().map(|r| r.wall_s).collect();
+        let rates = rates(runs);
+        let mut by_wall: Vec<&BatchReport> = runs.iter().collect();
+        by_wall.sort_by(|a, b| a.wall_s.total_cmp(&b.wall_s));
+        let typical = by_wall[(by_wall.len() - 1) / 2];
+        let median_rate = spread(&rates).1;
+        table.row([
+            typical.strategy.name().to_owned(),
+            typical.jobs.to_string(),
+            wall_cell(&walls),
+            rate_cell(&rates),
             if base > 0.0 {
-                r.images_per_s / base
+                human::times(median_rate / base)
             } else {
-                0.0
+                "—".into()
             },
-            r.cores_used,
-            r.peak_extra_threads,
-            megabytes(r.peak_heap_bytes),
-            megabytes(r.peak_rss_bytes),
-        );
+            human::sig3(typical.cores_used),
+            typical.peak_extra_threads.to_string(),
+            size(typical.peak_heap_bytes),
+            size(typical.peak_rss_bytes),
+        ]);
     }
-    out
+    table.to_string()
 }
 
-/// A one-paragraph summary of a folder run.
+/// The summary of a folder run: what was done, how fast, what was left
+/// alone, and every failure with its reason, each once.
 pub fn summary(report: &BatchReport, output: &Path) -> String {
     let mut out = format!(
-        "{} of {} images processed into {} in {:.2}s ({:.1} images/s, {:.2} cores busy of {} \
-         threads, peak {}); {} → {} bytes",
+        "{} of {} processed into {} in {} ({}; {} cores busy, {}; peak heap {}); {} read → {} \
+         written",
         report.processed,
-        report.images,
+        human::count(report.images, "image", "images"),
         output.display(),
-        report.wall_s,
-        report.images_per_s,
-        report.cores_used,
-        report.jobs,
-        megabytes(report.peak_heap_bytes),
-        report.input_bytes,
-        report.output_bytes,
+        human::duration(Duration::from_secs_f64(report.wall_s)),
+        human::rate(report.images_per_s, "images"),
+        human::sig3(report.cores_used),
+        human::count(report.jobs, "thread", "threads"),
+        size(report.peak_heap_bytes),
+        human::bytes(report.input_bytes),
+        human::bytes(report.output_bytes),
     );
+    if report.skipped == 1 {
+        out.push_str("\n1 skipped: its output already exists (add --overwrite to redo it)");
+    } else if report.skipped > 1 {
+        let _ = write!(
+            out,
+            "\n{} skipped: their outputs already exist (add --overwrite to redo them)",
+            report.skipped
+        );
+    }
     if !report.failures.is_empty() {
         let _ = write!(out, "\n{} failed:", report.failures.len());
         for f in &report.failures {
@@ -297,8 +383,8 @@ pub fn summary(report: &BatchReport, output: &Path) -> String {
 
 /// The demo's folder of generated photos: reused when a previous run left
 /// it complete (generating takes longer than processing), otherwise
-/// (re)written. Returns the paths.
-pub fn demo_photos(dir: &Path, count: usize, seed: u64, quiet: bool) -> Result<Vec<PathBuf>> {
+/// (re)written, with progress as `out` allows. Returns the paths.
+pub fn demo_photos(dir: &Path, count: usize, seed: u64, out: &cli::Output) -> Result<Vec<PathBuf>> {
     let specs = kata::synth::specs(count, seed, kata::synth::PHOTO_SIZES);
     let stamp = dir.join(".complete");
     let expected = format!("{count} {seed} {}\n", specs.len());
@@ -309,18 +395,23 @@ pub fn demo_photos(dir: &Path, count: usize, seed: u64, quiet: bool) -> Result<V
         return Ok(paths);
     }
     let _ = std::fs::remove_dir_all(dir);
-    let paths = write_photos(dir, &specs, quiet)?;
+    let paths = write_photos(dir, &specs, out)?;
     // Written last: a folder without it is regenerated next time.
     std::fs::write(&stamp, expected)?;
     Ok(paths)
 }
 
 /// Write the generated images of `specs` into `dir` (created if missing),
-/// each atomically, with a progress bar unless `quiet`; their paths in
-/// order. Generating is itself a CPU-bound batch: the same `par_iter`.
-pub fn write_photos(dir: &Path, specs: &[kata::synth::Spec], quiet: bool) -> Result<Vec<PathBuf>> {
+/// each atomically, with progress as `out` allows; their paths in order.
+/// Generating is itself a CPU-bound batch: the same `par_iter`.
+pub fn write_photos(
+    dir: &Path,
+    specs: &[kata::synth::Spec],
+    out: &cli::Output,
+) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let bar = progress_bar(specs.len(), "generating", quiet);
+    let bar =
+        cli::progress::Progress::new("generating", "images", Some(specs.len() as u64)).start(out);
     let paths = specs
         .par_iter()
         .map(|spec| {
@@ -347,6 +438,7 @@ mod tests {
             images: 10,
             processed: 10,
             failed: 0,
+            skipped: 0,
             wall_s: 10.0 / images_per_s,
             cpu_s: 1.0,
             images_per_s,
@@ -354,8 +446,8 @@ mod tests {
             peak_extra_threads: 0,
             peak_heap_bytes: Some(40 << 20),
             peak_rss_bytes: Some(50 << 20),
-            input_bytes: 0,
-            output_bytes: 0,
+            input_bytes: 46_946_075,
+            output_bytes: 751_192,
             failures: vec![],
         }
     }
@@ -363,10 +455,56 @@ mod tests {
     #[test]
     fn the_table_measures_speedup_against_the_first_row() {
         let text = table(&[
-            report(Strategy::Sequential, 10.0),
-            report(Strategy::Rayon, 19.0),
+            vec![report(Strategy::Sequential, 10.0)],
+            vec![report(Strategy::Rayon, 19.0)],
         ]);
         assert!(text.contains("1.90×"), "{text}");
-        assert!(text.contains("50 MB"), "{text}");
+        assert!(text.contains("52.4 MB"), "{text}");
+        assert!(text.contains("526 ms"), "{text}");
+        // One run: no range.
+        assert!(!text.contains('('), "{text}");
+    }
+
+    #[test]
+    fn several_runs_show_the_median_and_the_range() {
+        let runs = |rates: &[f64]| -> Vec<BatchReport> {
+            rates.iter().map(|&r| report(Strategy::Rayon, r)).collect()
+        };
+        let text = table(&[runs(&[10.0, 8.0, 12.5]), runs(&[20.0, 40.0, 25.0])]);
+        let rayon = text.lines().nth(3).expect("a second row");
+        // Walls 0.5, 0.4, 0.25 s: median 400 ms; rates 20, 25, 40: median 25.
+        assert!(rayon.contains("400 ms (250–500 ms)"), "{text}");
+        assert!(rayon.contains("25.0 (20.0–40.0)"), "{text}");
+        assert!(rayon.contains("2.50×"), "{text}");
+        assert_eq!(spread(&[4.0, 1.0, 2.0, 3.0]), (1.0, 2.5, 4.0));
+    }
+
+    #[test]
+    fn the_summary_speaks_in_units_and_plurals() {
+        let mut one = report(Strategy::Rayon, 10.0);
+        one.jobs = 1;
+        one.skipped = 1;
+        let text = summary(&one, Path::new("out"));
+        assert!(text.contains("46.9 MB read → 751 kB written"), "{text}");
+        assert!(text.contains("1 thread;"), "{text}");
+        assert!(text.contains("1 skipped: its output"), "{text}");
+        assert!(!text.contains("failed"), "{text}");
+    }
+
+    #[test]
+    fn settings_are_described_in_words() {
+        assert_eq!(
+            describe(&Settings::default()),
+            "fit 512×512, JPEG quality 85"
+        );
+        let settings = Settings {
+            ops: kata::ops::parse_list("thumbnail=64x48,grayscale,rotate=90").unwrap(),
+            output: OutputFormat::Png,
+            max_pixels: 1,
+        };
+        assert_eq!(
+            describe(&settings),
+            "fill 64×48 (cropped), grayscale, rotate 90°, PNG"
+        );
     }
 }
