@@ -28,8 +28,7 @@ impl Table {
     /// A table with these column headers.
     pub fn new<S: Into<String>>(header: impl IntoIterator<Item = S>) -> Table {
         let mut inner = comfy_table::Table::new();
-        // No borders, one rule under the header, two spaces between columns
-        // (comfy-table's padding of one on each side).
+        // No borders, one rule under the header.
         inner
             .load_style(
                 comfy_table::TableStyle::new()
@@ -69,6 +68,11 @@ impl fmt::Display for Table {
             if let Some(column) = inner.column_mut(column) {
                 column.set_cell_alignment(CellAlignment::Right);
             }
+        }
+        // Two spaces between columns, none before the first: the table
+        // starts at the margin like the rest of the output.
+        for column in inner.column_iter_mut() {
+            column.set_padding((0, 2));
         }
         // comfy-table pads every cell, the last one too: trailing spaces
         // are noise in a file and in a diff.

@@ -1,32 +1,64 @@
 //! `cargo run -p crawler`: a bounded, polite, concurrent web crawler.
 //!
 //! ```text
-//! cargo run -p crawler                                  # local site, every strategy compared
+//! cargo run -p crawler                                  # local site: threads and async at equal limits
+//! cargo run -p crawler -- --strategy threads,async -c 64 --runs 5  # five runs each, median and spread
 //! cargo run -p crawler -- --latency 50ms --pages 2000   # a slower, bigger local site
 //! cargo run -p crawler -- https://example.org/ --out pages.jsonl
 //! cargo run -p crawler -- serve --latency 20ms          # the local site, for curl or other crawlers
 //! cargo xtask run crawler --mine                        # the same, on your exercise code
 //! ```
+//!
+//! The binary counts its own threads and heap (`harness::threads`,
+//! `harness::alloc`), so that the comparison can show what each strategy
+//! costs beside how fast it is.
 
 use anyhow::{Context, Result, bail};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use crawler::kata::Options;
-use crawler::{Comparison, Strategy};
+use crawler::{Comparison, Outcome, Strategy};
 use site::{Hostile, Latency, Site, SiteConfig};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use url::Url;
+
+// Every thread the program starts goes through this binary's own
+// `pthread_create`, which counts it: the "threads" column.
+harness::observe_threads!();
+
+/// Counts live heap bytes: the "peak heap" column. Two relaxed atomic
+/// additions per allocation, nothing a crawl waiting on the network notices.
+#[global_allocator]
+static ALLOC: harness::alloc::Counting = harness::alloc::Counting;
+
+/// The limits compared when neither `--threads` nor `--concurrency` is
+/// given: the threaded crawler's usual pool, and the async crawler's usual
+/// bound, each for both, so that every row has a partner at its limit.
+const DEFAULT_LIMITS: [usize; 2] = [16, 64];
 
 #[derive(Debug, Parser)]
 #[command(
     name = "crawler",
+    version,
+    propagate_version = true,
     about = "A bounded, polite, concurrent web crawler",
     long_about = "Without a URL: starts a generated site on 127.0.0.1 (1000 pages, 20 ms per \
-                  request) and crawls it sequentially, with a pool of threads and with async \
-                  tasks, then compares them. With a URL: crawls that site, staying on it, \
-                  obeying its robots.txt, and prints a summary (and, with --out, one JSON line \
-                  per page).",
+                  request) and crawls it sequentially, then with a pool of threads and with \
+                  async tasks at the same limits (16 and 64 in flight), and compares them: \
+                  pages/s, speed-up over sequential, peak requests in flight, the threads \
+                  each crawl ran on, its peak heap (the local site's included: it serves \
+                  from the same process) and its CPU time (the site's left out), then one \
+                  line on what this run's figures say. With a URL: \
+                  crawls that site, staying on it, obeying its robots.txt, and prints a \
+                  summary (and, with --out, one JSON line per page).",
+    after_help = "Examples:\n  \
+                  crawler                                          threads and async at 16 and 64, beside sequential\n  \
+                  crawler --strategy threads,async --threads 1024  where a thread per request stops paying\n  \
+                  crawler --strategy threads,async -c 64 --runs 5  five runs of each, median and spread\n  \
+                  crawler https://example.org/ --max-pages 50 --out pages.jsonl\n  \
+                  crawler serve --latency 20ms                     the local site alone, until Ctrl-C\n  \
+                  crawler completions bash                         shell completions (bash, zsh, fish, elvish, powershell)",
     args_conflicts_with_subcommands = true
 )]
 struct Cli {
@@ -34,6 +66,8 @@ struct Cli {
     command: Option<Command>,
     #[command(flatten)]
     crawl: CrawlArgs,
+    #[command(flatten)]
+    common: cli::Common,
 }
 
 #[derive(Debug, Subcommand)]
@@ -41,6 +75,12 @@ enum Command {
     /// Serve the generated local site (or a folder) on 127.0.0.1 until interrupted; prints its URL
     /// first.
     Serve(ServeArgs),
+    /// Print a shell completion script.
+    #[command(hide = true)]
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -51,13 +91,19 @@ struct CrawlArgs {
     /// three).
     #[arg(long, value_enum, value_delimiter = ',')]
     strategy: Vec<Strategy>,
-    /// Requests in flight at once for async (default 8 on a real site, 64 locally), and threads
-    /// for the threaded crawler on a real site.
-    #[arg(short, long, value_parser = at_least_one())]
-    concurrency: Option<usize>,
-    /// Worker threads for the threaded crawler in the local comparison.
-    #[arg(long, default_value_t = 16, value_parser = at_least_one())]
-    threads: usize,
+    /// Requests in flight at once for async, one limit or a list (16,64) [default: locally, the
+    /// --threads list, or 16,64 when neither is given, so that threads and async compare at
+    /// equal limits; with a URL, one value, 8, the limit of any strategy].
+    #[arg(short, long, value_delimiter = ',', value_name = "N,...", value_parser = at_least_one())]
+    concurrency: Vec<usize>,
+    /// Worker threads for the threaded crawler, one or a list (16,64) [default: locally, the
+    /// --concurrency list, or 16,64 when neither is given; with a URL, --concurrency].
+    #[arg(long, value_delimiter = ',', value_name = "N,...", value_parser = at_least_one())]
+    threads: Vec<usize>,
+    /// Local comparison: crawl with each strategy this many times; the table shows the median
+    /// run and the range of pages/s, --json every run.
+    #[arg(long, default_value_t = 1, value_parser = at_least_one())]
+    runs: usize,
     /// At most this many requests to one host at once (async; default: the concurrency).
     #[arg(long, value_parser = at_least_one())]
     per_host: Option<usize>,
@@ -138,7 +184,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         Latency::Fixed(d) if d.is_zero() => Err("a timeout of 0 would fail every request".into()),
         Latency::Fixed(d) => Ok(d),
         _ => Err(format!(
-            "{text:?} is not a single duration (like 10s or 500ms)"
+            "`{text}` is not a single duration (like 10s or 500ms)"
         )),
     }
 }
@@ -153,27 +199,25 @@ fn parse_hostile(text: &str) -> Result<Vec<Hostile>, String> {
 }
 
 fn main() -> std::process::ExitCode {
-    // Warnings (robots.txt unreadable, ...) are shown by default;
-    // RUST_LOG=info or debug for more.
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::builder()
-                .with_default_directive(tracing::level_filters::LevelFilter::WARN.into())
-                .from_env_lossy(),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let cli = Cli::parse();
+    // Logs on stderr, warnings by default (robots.txt unreadable, ...),
+    // errors only with --quiet, RUST_LOG=info or debug for more.
+    let out = cli.common.init();
     // 0 done, 1 pages failed or were missed (each reported), 2 could not
     // crawl (bad arguments, a site that cannot be started).
-    cli::exit(run(Cli::parse()))
+    cli::exit(run(cli, &out))
 }
 
-fn run(cli: Cli) -> Result<cli::Finished> {
+fn run(cli: Cli, out: &cli::Output) -> Result<cli::Finished> {
     match cli.command {
-        Some(Command::Serve(args)) => serve(args),
+        Some(Command::Serve(args)) => serve(args, out),
+        Some(Command::Completions { shell }) => {
+            cli::completions(shell, &mut Cli::command());
+            Ok(cli::Finished::Clean)
+        }
         None => match cli.crawl.url.clone() {
-            Some(url) => crawl_site(&cli.crawl, url),
-            None => compare(&cli.crawl),
+            Some(url) => crawl_site(&cli.crawl, url, out),
+            None => compare(&cli.crawl, out),
         },
     }
 }
@@ -208,16 +252,32 @@ fn options(args: &CrawlArgs, concurrency: usize) -> Options {
     }
 }
 
+/// The limits of the local comparison, (threads, async): a list not given
+/// is the other's, so that what is compared is the model, not the limit.
+fn limits(args: &CrawlArgs) -> (Vec<usize>, Vec<usize>) {
+    match (args.threads.is_empty(), args.concurrency.is_empty()) {
+        (true, true) => (DEFAULT_LIMITS.to_vec(), DEFAULT_LIMITS.to_vec()),
+        (false, true) => (args.threads.clone(), args.threads.clone()),
+        (true, false) => (args.concurrency.clone(), args.concurrency.clone()),
+        (false, false) => (args.threads.clone(), args.concurrency.clone()),
+    }
+}
+
 /// The strategies side by side on the local site. A page that failed there
 /// is the point of a `--hostile` run, not a failure of the comparison; a
 /// strategy that did not find every page of a well-behaved site is.
-fn compare(args: &CrawlArgs) -> Result<cli::Finished> {
-    let strategies = if args.strategy.is_empty() {
-        vec![Strategy::Sequential, Strategy::Threads, Strategy::Async]
-    } else {
-        args.strategy.clone()
-    };
-    let tasks = args.concurrency.unwrap_or(64);
+fn compare(args: &CrawlArgs, out: &cli::Output) -> Result<cli::Finished> {
+    let mut strategies = Vec::new();
+    for &strategy in &args.strategy {
+        if !strategies.contains(&strategy) {
+            strategies.push(strategy);
+        }
+    }
+    if strategies.is_empty() {
+        strategies = vec![Strategy::Sequential, Strategy::Threads, Strategy::Async];
+    }
+    let (threads, tasks) = limits(args);
+    let rows = crawler::rows(&strategies, &threads, &tasks);
     let site = SiteConfig {
         pages: args.pages,
         seed: args.seed,
@@ -227,50 +287,91 @@ fn compare(args: &CrawlArgs) -> Result<cli::Finished> {
     };
     let plan = Comparison {
         site,
-        strategies,
-        threads: args.threads,
-        tasks,
-        options: options(args, tasks),
+        runs: args.runs,
+        options: options(args, 1),
+        per_host: args.per_host,
         progress: !args.json,
+        rows,
     };
     if !args.json {
-        eprintln!(
-            "Crawling a generated site of {} pages on 127.0.0.1 ({} per request) with {}.",
-            args.pages,
+        let labels: Vec<String> = plan.rows.iter().map(|r| r.label()).collect();
+        let runs = if args.runs > 1 {
+            format!(", {} runs each", args.runs)
+        } else {
+            String::new()
+        };
+        out.note(format_args!(
+            "Crawling a generated site of {} on 127.0.0.1 ({} per request) with {}: {}{runs}.",
+            cli::human::count(args.pages, "page", "pages"),
             describe(args.latency),
-            crawler::SUBJECT
-        );
+            crawler::SUBJECT,
+            labels.join(", "),
+        ));
     }
-    let (outcomes, site) = crawler::compare(&plan)?;
+    let (outcomes, site) = crawler::compare(&plan, out)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&outcomes)?);
         return Ok(cli::Finished::Clean);
     }
     print!("{}", crawler::table(&outcomes));
-    let expected = site.pages().len();
+    let expected = site.pages().len().min(plan.options.max_pages);
     let mut missed = false;
     for outcome in &outcomes {
         if let Some(failed) = crawler::failure_summary(outcome) {
-            println!("{}: {failed}", outcome.strategy.name());
+            println!("{}: {failed}", outcome.label);
         }
-        if args.hostile.is_empty() && outcome.ok < expected.min(plan.options.max_pages) {
+        // Every run counts: one that missed pages is a bug however fast
+        // the median was.
+        let fewest = outcome.runs.iter().map(|r| r.ok).min().unwrap_or(0);
+        if args.hostile.is_empty() && fewest < expected {
             missed = true;
             println!(
-                "{}: found {} of the site's {expected} pages",
-                outcome.strategy.name(),
-                outcome.ok
+                "{}: found {fewest} of the site's {expected} pages",
+                outcome.label
             );
         }
     }
-    if cfg!(debug_assertions) {
-        let release = if cfg!(feature = "mine") {
-            "cargo xtask run crawler --mine --release"
-        } else {
-            "cargo run --release -p crawler"
-        };
-        println!("(a debug build: `{release}` for figures worth comparing)");
+    if let Some(line) = crawler::takeaway(&outcomes) {
+        println!("{line}");
     }
+    if cfg!(debug_assertions) {
+        out.note(format_args!(
+            "(a debug build: `{}` for figures worth comparing)",
+            release_run("")
+        ));
+    }
+    out.note(format_args!("next: {}", next_after_comparison(&outcomes)));
     Ok(cli::Finished::with_failures(missed))
+}
+
+/// This program in a release build, on the reference or on the learner's
+/// code as this one is, with `args`.
+fn release_run(args: &str) -> String {
+    let program = if cfg!(feature = "mine") {
+        "cargo xtask run crawler --mine --release"
+    } else {
+        "cargo run --release -p crawler"
+    };
+    if args.is_empty() {
+        program.to_owned()
+    } else {
+        format!("{program} -- {args}")
+    }
+}
+
+/// What to run after a comparison: far more in flight, where a thread per
+/// request costs what a task does not, unless this run was that already;
+/// then the exercise behind the program.
+fn next_after_comparison(outcomes: &[Outcome]) -> String {
+    let most = outcomes.iter().map(|o| o.concurrency).max().unwrap_or(1);
+    if most < 1024 {
+        format!(
+            "`{}` shows where a thread per request stops paying",
+            release_run("--strategy threads,async --threads 1024 --pages 20000")
+        )
+    } else {
+        "`cargo xtask grade crawler`: write these crawlers yourself, graded on the same site".into()
+    }
 }
 
 fn describe(latency: Latency) -> String {
@@ -280,29 +381,52 @@ fn describe(latency: Latency) -> String {
     }
 }
 
-fn crawl_site(args: &CrawlArgs, url: Url) -> Result<cli::Finished> {
+/// The one limit of a crawl of a real site.
+fn one(values: &[usize], flag: &str) -> Result<Option<usize>> {
+    match values {
+        [] => Ok(None),
+        [one] => Ok(Some(*one)),
+        _ => bail!("with a URL, give one value of {flag}"),
+    }
+}
+
+fn crawl_site(args: &CrawlArgs, url: Url, out: &cli::Output) -> Result<cli::Finished> {
     let strategy = match args.strategy.as_slice() {
         [] => Strategy::Async,
         [one] => *one,
         _ => bail!("with a URL, give one --strategy"),
     };
-    let options = options(args, args.concurrency.unwrap_or(8));
+    if args.runs > 1 {
+        bail!("--runs is for the local comparison: a real site is crawled once");
+    }
+    let concurrency = one(&args.concurrency, "--concurrency")?;
+    let threads = one(&args.threads, "--threads")?;
+    let limit = match strategy {
+        Strategy::Threads => threads.or(concurrency),
+        _ => concurrency,
+    };
+    let options = options(args, limit.unwrap_or(8));
     let bar = if args.json {
         indicatif::ProgressBar::hidden()
     } else {
-        crawler::progress(strategy.name(), None)
+        cli::progress::Progress::new(strategy.name(), "pages", None).start(out)
     };
-    let (report, wall) = crawler::crawl(strategy, &url, &options, &bar)?;
+    let (report, probe) = crawler::crawl(strategy, &url, &options, &bar)?;
     if report.pages.is_empty() {
+        let why = if out.quiet {
+            ""
+        } else {
+            " (the warning above says which)"
+        };
         bail!(
-            "nothing was fetched: the site's robots.txt disallows {url}, or could not be read \
-             (see the warning above); for a site you run yourself, --ignore-robots"
+            "nothing was fetched: the site's robots.txt disallows {url}, or could not be \
+             read{why}; for a site you run yourself, --ignore-robots"
         );
     }
     if let Some(path) = &args.out {
         crawler::write_report(path, &report)?;
     }
-    let outcome = crawler::summarise(strategy, &options, &report, wall);
+    let outcome = crawler::summarise(strategy, &options, &report, &probe);
     let failed = crawler::failure_summary(&outcome);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&outcome)?);
@@ -312,14 +436,39 @@ fn crawl_site(args: &CrawlArgs, url: Url) -> Result<cli::Finished> {
             println!("failures: {failed}");
         }
         if let Some(path) = &args.out {
-            println!("report: {} ({} lines)", path.display(), report.pages.len());
+            println!(
+                "report: {} ({})",
+                path.display(),
+                cli::human::count(report.pages.len(), "line", "lines")
+            );
         }
+        out.note(format_args!(
+            "next: {}",
+            next_after_crawl(args.out.as_deref(), failed.is_some())
+        ));
     }
     // Like wget: pages that could not be fetched make the exit status 1.
     Ok(cli::Finished::with_failures(failed.is_some()))
 }
 
-fn serve(args: ServeArgs) -> Result<cli::Finished> {
+/// What to do after crawling a real site: look at the pages, the failed
+/// ones first.
+fn next_after_crawl(report: Option<&Path>, failed: bool) -> String {
+    match (report, failed) {
+        (None, true) => "add `--out pages.jsonl` to see which pages failed, and why".into(),
+        (None, false) => "add `--out pages.jsonl` for one JSON line per page".into(),
+        (Some(path), true) => format!(
+            "`grep '\"error\"' {}` lists the pages that failed, and why",
+            path.display()
+        ),
+        (Some(path), false) => format!(
+            "{} holds one JSON line per page (url, depth, status, bytes, html, links, ms)",
+            path.display()
+        ),
+    }
+}
+
+fn serve(args: ServeArgs, out: &cli::Output) -> Result<cli::Finished> {
     let site = match &args.dir {
         Some(dir) => {
             if !dir.is_dir() {
@@ -341,7 +490,11 @@ fn serve(args: ServeArgs) -> Result<cli::Finished> {
     writeln!(stdout, "{}", site.root())?;
     stdout.flush()?;
     drop(stdout);
-    eprintln!("serving until interrupted (Ctrl-C)");
+    out.note(format_args!(
+        "serving until interrupted (Ctrl-C); next, in another terminal: `cargo run -p crawler \
+         -- {}`",
+        site.root()
+    ));
     loop {
         std::thread::park();
     }
