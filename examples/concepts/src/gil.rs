@@ -18,8 +18,10 @@
 //! Run: `cargo run -p concepts -- gil` (add `--python` to measure CPython's
 //! threads and processes on the same machine in the same run).
 
-use crate::{Lesson, RUNS, Row, kata, row};
-use harness::cpu::{Usage, available_cores, measure, measure_with_children};
+use crate::measure::{Children, measure_processes};
+use crate::{Lesson, Row, kata, row};
+use cli::human::count;
+use harness::cpu::{available_cores, measure};
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -113,19 +115,32 @@ pub fn run_worker(args: &[String]) -> Option<Result<u64, String>> {
 /// Count the primes below `limit` on `workers` child processes running
 /// `exe` as workers; each sends its count back through its stdout pipe.
 pub fn count_primes_processes(exe: &Path, limit: u64, workers: u64) -> Result<u64, String> {
+    count_primes_processes_with(&Children::new(), exe, limit, workers)
+}
+
+/// [`count_primes_processes`], its workers started and reaped through
+/// `children` (which counts their CPU time).
+fn count_primes_processes_with(
+    children: &Children,
+    exe: &Path,
+    limit: u64,
+    workers: u64,
+) -> Result<u64, String> {
     // Start every worker before reading any: they must run at the same time.
-    let children: Vec<_> = (0..workers.max(1))
+    let running: Vec<_> = (0..workers.max(1))
         .map(|index| {
-            Command::new(exe)
-                .args(worker_args(limit, index, workers.max(1)))
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .spawn()
+            children
+                .spawn(
+                    Command::new(exe)
+                        .args(worker_args(limit, index, workers.max(1)))
+                        .stdin(Stdio::null())
+                        .stdout(Stdio::piped()),
+                )
                 .map_err(|e| format!("cannot start worker {}: {e}", exe.display()))
         })
         .collect::<Result<_, _>>()?;
     let mut total = 0;
-    for mut child in children {
+    for mut child in running {
         let mut out = String::new();
         child
             .stdout
@@ -133,8 +148,8 @@ pub fn count_primes_processes(exe: &Path, limit: u64, workers: u64) -> Result<u6
             .expect("stdout is piped")
             .read_to_string(&mut out)
             .map_err(|e| format!("cannot read a worker's result: {e}"))?;
-        let status = child
-            .wait()
+        let status = children
+            .wait(child)
             .map_err(|e| format!("cannot wait for a worker: {e}"))?;
         if !status.success() {
             return Err(format!("a worker failed ({status})"));
@@ -147,37 +162,23 @@ pub fn count_primes_processes(exe: &Path, limit: u64, workers: u64) -> Result<u6
     Ok(total)
 }
 
-/// The lesson's measured table. `exe` is this program, for the process
-/// workers. Errors if the strategies disagree or a worker fails.
+/// The lesson's measured table, one run of each strategy (`--runs N` runs
+/// the whole lesson N times, so that a slow spell of the machine hurts one
+/// round of every strategy rather than every run of one, and the ratios
+/// stay fair). `exe` is this program, for the process workers. Errors if
+/// the strategies disagree or a worker fails.
 pub fn lesson(limit: u64, exe: &Path) -> Result<Lesson, String> {
     let cores = available_cores();
-    // Round-robin: every strategy once per round, the fastest run of each
-    // kept. A slow spell of the machine (other work, a noisy neighbour on a
-    // virtual machine) then hurts one round of every strategy rather than
-    // every run of one, and the ratios stay fair.
-    let mut best: [Option<(u64, Usage)>; 5] = Default::default();
-    for _ in 0..RUNS {
-        keep(
-            &mut best[0],
-            measure(|| kata::primes::count_primes_serial(limit)),
-        );
-        keep(
-            &mut best[1],
-            measure(|| kata::primes::count_primes_threads(limit, cores)),
-        );
-        keep(&mut best[2], measure(|| count_primes_gil(limit, cores)));
-        // The workers' CPU time is theirs, not this process's: count children.
-        let (processes, usage) =
-            measure_with_children(|| count_primes_processes(exe, limit, cores as u64));
-        keep(&mut best[3], (processes?, usage));
-        keep(
-            &mut best[4],
-            measure(|| kata::primes::count_primes_rayon(limit)),
-        );
-    }
-    let [serial, threads, gil, processes, rayon] = best.map(|b| b.expect("RUNS is at least 1"));
-    let ((serial, base), (threads, on_threads), (gil, under_gil)) = (serial, threads, gil);
-    let ((processes, on_processes), (rayon, on_rayon)) = (processes, rayon);
+    let (serial, base) = measure(|| kata::primes::count_primes_serial(limit));
+    let (threads, on_threads) = measure(|| kata::primes::count_primes_threads(limit, cores));
+    let (gil, under_gil) = measure(|| count_primes_gil(limit, cores));
+    // The workers' CPU time is theirs, not this process's: counted as each
+    // is reaped.
+    let (processes, on_processes) = measure_processes(|children| {
+        count_primes_processes_with(children, exe, limit, cores as u64)
+    });
+    let processes = processes?;
+    let (rayon, on_rayon) = measure(|| kata::primes::count_primes_rayon(limit));
     let all = [threads, gil, processes, rayon];
     if all.iter().any(|&n| n != serial) {
         return Err(format!(
@@ -185,13 +186,13 @@ pub fn lesson(limit: u64, exe: &Path) -> Result<Lesson, String> {
              {threads}, simulated GIL {gil}, processes {processes}, rayon {rayon}"
         ));
     }
-    let found = format!("{serial} primes");
+    let found = count(serial as usize, "prime", "primes");
     let base_wall = Some(base.wall);
     Ok(Lesson {
         name: "gil",
         question: "CPU-bound work: do threads help? (the GIL question)",
         rows: vec![
-            row("serial", base, base_wall, found.clone()),
+            row("serial", base, base_wall, found.clone()).cores_at_most(1),
             row("threads", on_threads, base_wall, found.clone()),
             row(
                 "threads + simulated GIL",
@@ -205,14 +206,8 @@ pub fn lesson(limit: u64, exe: &Path) -> Result<Lesson, String> {
         takeaway: "Rust has no GIL: threads use every core, as processes do, without \
                    processes' start-up and pipes. A global lock around the work (what the \
                    GIL is) brings threads back to one core.",
+        runs: 1,
     })
-}
-
-/// Keep `next` in `slot` if it is the fastest run so far.
-fn keep(slot: &mut Option<(u64, Usage)>, next: (u64, Usage)) {
-    if slot.is_none_or(|(_, best)| next.1.wall < best.wall) {
-        *slot = Some(next);
-    }
 }
 
 /// CPython's serial, threads and processes on the same machine, in the same

@@ -13,7 +13,8 @@
 //!
 //! Run: `cargo run -p concepts -- io` (add `--python` for CPython's threads).
 
-use crate::{Lesson, Row, row};
+use crate::{Lesson, Row, latencies, row};
+use cli::human::count;
 use harness::cpu::measure;
 use harness::gauge::InFlight;
 use std::thread;
@@ -76,11 +77,7 @@ pub fn lesson(requests: u32, workers: usize, latency: Duration) -> Lesson {
     let expected: Vec<u32> = (0..requests).collect();
     let detail = |gauge: &InFlight, wall: Duration, responses: &[u32]| {
         assert_eq!(responses, expected, "every response, in order");
-        format!(
-            "{} in flight, {:.1} × latency",
-            gauge.peak(),
-            wall.as_secs_f64() / latency.as_secs_f64()
-        )
+        format!("{} in flight, {}", gauge.peak(), latencies(wall, latency))
     };
     let one = InFlight::new();
     let (responses, serial) = measure(|| sequential(requests, latency, &one));
@@ -97,18 +94,26 @@ pub fn lesson(requests: u32, workers: usize, latency: Duration) -> Lesson {
         name: "io",
         question: "I/O-bound, few: do threads help with waiting?",
         rows: vec![
-            row("sequential", serial, base, serial_detail),
+            row("sequential", serial, base, serial_detail)
+                .at_most("requests in flight", one.peak() as u64, 1)
+                .cores_at_most(1),
             row(
-                format!("pool of {workers} threads"),
+                format!("pool of {}", count(workers, "thread", "threads")),
                 on_pool,
                 base,
                 pool_detail,
+            )
+            .at_most("requests in flight", few.peak() as u64, workers as u64),
+            row("a thread per request", on_many, base, many_detail).at_most(
+                "requests in flight",
+                many.peak() as u64,
+                u64::from(requests),
             ),
-            row("a thread per request", on_many, base, many_detail),
         ],
         takeaway: "Waiting threads use no CPU: a pool of W threads overlaps W waits, so \
                    blocking I/O scales with threads, in Python too. For thousands of \
                    connections each thread's memory adds up: that is the async row.",
+        runs: 1,
     }
 }
 

@@ -28,6 +28,7 @@
 //! Run: `cargo run -p concepts -- mistakes`.
 
 use crate::{Lesson, row};
+use cli::human::{bytes, count, duration};
 use harness::alloc::live_bytes;
 use harness::cpu::measure;
 use harness::heartbeat::Heartbeat;
@@ -56,7 +57,7 @@ fn lateness<F: Future<Output = ()>>(work: impl FnOnce() -> F) -> Duration {
 }
 
 fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1e3)
+    duration(d)
 }
 
 // ANCHOR: deadlock
@@ -145,10 +146,9 @@ fn backlog(
     })
 }
 
-fn heap(bytes: Option<u64>) -> String {
-    match bytes {
-        Some(b) if b >= 1 << 20 => format!("heap +{:.1} MiB", b as f64 / (1 << 20) as f64),
-        Some(b) => format!("heap +{:.1} KiB", b as f64 / 1024.0),
+fn heap(grown: Option<u64>) -> String {
+    match grown {
+        Some(b) => format!("heap +{}", bytes(b)),
         None => "heap not measured".into(),
     }
 }
@@ -156,22 +156,30 @@ fn heap(bytes: Option<u64>) -> String {
 /// The lesson's table.
 pub fn lesson(items: usize) -> Lesson {
     let mut rows = Vec::new();
+    // The first, second and fourth rows run on one single-threaded runtime:
+    // at most one core.
     let (late, usage) =
         measure(|| lateness(|| async { std::thread::sleep(Duration::from_millis(100)) }));
-    rows.push(row(
-        "std::thread::sleep(100 ms) in async",
-        usage,
-        None,
-        format!("heartbeat late by {}", ms(late)),
-    ));
+    rows.push(
+        row(
+            "std::thread::sleep(100 ms) in async",
+            usage,
+            None,
+            format!("heartbeat late by {}", ms(late)),
+        )
+        .cores_at_most(1),
+    );
     let (late, usage) =
         measure(|| lateness(|| async { tokio::time::sleep(Duration::from_millis(100)).await }));
-    rows.push(row(
-        "tokio::time::sleep(100 ms)",
-        usage,
-        None,
-        format!("heartbeat late by {}", ms(late)),
-    ));
+    rows.push(
+        row(
+            "tokio::time::sleep(100 ms)",
+            usage,
+            None,
+            format!("heartbeat late by {}", ms(late)),
+        )
+        .cores_at_most(1),
+    );
 
     const LIMIT: Duration = Duration::from_secs(1);
     let (finished, usage) = measure(|| std_mutex_across_await(LIMIT));
@@ -181,32 +189,46 @@ pub fn lesson(items: usize) -> Lesson {
         None,
         match finished {
             Some(()) => "finished (no contention this time)".into(),
-            None => format!("deadlocked: no progress in {} s", LIMIT.as_secs()),
+            None => format!("deadlocked: no progress in {}", duration(LIMIT)),
         },
     ));
     let (late, usage) = measure(|| lateness(tokio_mutex_across_await));
-    rows.push(row(
-        "tokio Mutex held across .await",
-        usage,
-        None,
-        format!("finished, heartbeat late by {}", ms(late)),
-    ));
+    rows.push(
+        row(
+            "tokio Mutex held across .await",
+            usage,
+            None,
+            format!("finished, heartbeat late by {}", ms(late)),
+        )
+        .cores_at_most(1),
+    );
 
     let ((peak, grown), usage) = measure(|| backlog(items, crossbeam::channel::unbounded()));
     rows.push(row(
         "unbounded channel, slow consumer",
         usage,
         None,
-        format!("backlog up to {peak} items, {}", heap(grown)),
+        format!(
+            "backlog up to {}, {}",
+            count(peak, "item", "items"),
+            heap(grown)
+        ),
     ));
     const BOUND: usize = 100;
     let ((peak, grown), usage) = measure(|| backlog(items, crossbeam::channel::bounded(BOUND)));
-    rows.push(row(
-        format!("bounded channel ({BOUND}), slow consumer"),
-        usage,
-        None,
-        format!("backlog up to {peak} items, {}", heap(grown)),
-    ));
+    rows.push(
+        row(
+            format!("bounded channel ({BOUND}), slow consumer"),
+            usage,
+            None,
+            format!(
+                "backlog up to {}, {}",
+                count(peak, "item", "items"),
+                heap(grown)
+            ),
+        )
+        .at_most("backlog", peak as u64, BOUND as u64),
+    );
 
     Lesson {
         name: "mistakes",
@@ -215,6 +237,7 @@ pub fn lesson(items: usize) -> Lesson {
         takeaway: "A blocking call stalls every task on its thread; a std Mutex held across \
                    .await deadlocks a single-threaded runtime (and does not compile for \
                    spawn); an unbounded channel turns a slow consumer into unbounded memory.",
+        runs: 1,
     }
 }
 

@@ -15,6 +15,7 @@
 //! `/proc`; elsewhere they are reported as unavailable).
 
 use crate::{Lesson, row};
+use cli::human::{bytes, duration};
 use harness::alloc::live_bytes;
 use harness::cpu::{Meter, Usage};
 use harness::memory::{pss_bytes, resident_bytes, virtual_bytes};
@@ -248,24 +249,17 @@ fn raise_open_file_limit() {
     }
 }
 
-/// "12.3 KiB", or "n/a" where the platform could not tell.
+/// "12.6 kB" each, or "n/a" where the platform could not tell.
 fn per_unit(total: Option<u64>, units: usize) -> String {
     match total {
-        Some(bytes) => {
-            let each = bytes as f64 / units.max(1) as f64;
-            if each >= 1024.0 * 1024.0 {
-                format!("{:.1} MiB", each / (1024.0 * 1024.0))
-            } else {
-                format!("{:.1} KiB", each / 1024.0)
-            }
-        }
+        Some(total) => bytes(total / units.max(1) as u64),
         None => "n/a".into(),
     }
 }
 
-/// "each: 12.0 µs to start, 13.6 KiB resident, 2.0 MiB reserved".
-fn memory_detail(cost: &Cost, spawn_us: f64) -> String {
-    let mut parts = vec![format!("each: {spawn_us:.1} µs to start")];
+/// "each: 12.0 µs to start, 13.9 kB resident, 2.10 MB reserved".
+fn memory_detail(cost: &Cost, spawn: Duration) -> String {
+    let mut parts = vec![format!("each: {} to start", duration(spawn))];
     for (what, bytes) in [
         ("resident", cost.resident),
         ("reserved", cost.reserved),
@@ -304,21 +298,17 @@ pub fn lesson(exe: &Path, counts: &[usize], process_counts: &[usize]) -> Lesson 
     let mut rows: Vec<crate::Row> = costs
         .iter()
         .map(|cost| {
-            let spawn_us = cost.spawn.wall.as_secs_f64() * 1e6 / cost.units.max(1) as f64;
+            let spawn = cost.spawn.wall.div_f64(cost.units.max(1) as f64);
             row(
                 format!("{} × {}", cost.kind, cost.units),
                 cost.spawn,
                 None,
-                memory_detail(cost, spawn_us),
+                memory_detail(cost, spawn),
             )
         })
         .collect();
-    rows.extend(refused.into_iter().map(|(strategy, why)| crate::Row {
-        strategy,
-        wall_ms: 0.0,
-        speedup: None,
-        cores_used: 0.0,
-        detail: format!("not measured: {why}"),
+    rows.extend(refused.into_iter().map(|(strategy, why)| {
+        crate::Row::new(strategy, 0.0, None, 0.0, format!("not measured: {why}"))
     }));
     Lesson {
         name: "overhead",
@@ -327,6 +317,7 @@ pub fn lesson(exe: &Path, counts: &[usize], process_counts: &[usize]) -> Lesson 
         takeaway: "Compare the per-unit figures: a task lives on the heap, a thread reserves \
                    its whole stack but keeps only the pages it touches resident, a process \
                    carries a whole program. (wall = time to start them all.)",
+        runs: 1,
     }
 }
 
@@ -366,8 +357,8 @@ mod tests {
 
     #[test]
     fn per_unit_sizes_read_well() {
-        assert_eq!(per_unit(Some(10 * 1024), 10), "1.0 KiB");
-        assert_eq!(per_unit(Some(8 << 20), 4), "2.0 MiB");
+        assert_eq!(per_unit(Some(10 * 1024), 10), "1.02 kB");
+        assert_eq!(per_unit(Some(8_400_000), 4), "2.10 MB");
         assert_eq!(per_unit(None, 4), "n/a");
     }
 

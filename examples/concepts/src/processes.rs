@@ -13,9 +13,11 @@
 //!
 //! Run: `cargo run -p concepts -- processes`.
 
-use crate::{Lesson, row};
-use harness::cpu::{measure, measure_with_children};
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use crate::measure::{Children, measure_processes};
+use crate::{Lesson, millions_per_second, row};
+use cli::human::{count, duration};
+use harness::cpu::measure;
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -54,11 +56,17 @@ pub fn messages_to_thread(messages: u64) -> u64 {
 /// Send `0..messages` to a consumer process through its stdin pipe, as text
 /// lines; the sum it prints back.
 pub fn messages_to_process(exe: &Path, messages: u64) -> Result<u64, String> {
-    let mut child = Command::new(exe)
-        .args(SUM_WORKER)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
+    messages_to_process_with(&Children::new(), exe, messages)
+}
+
+fn messages_to_process_with(children: &Children, exe: &Path, messages: u64) -> Result<u64, String> {
+    let mut child = children
+        .spawn(
+            Command::new(exe)
+                .args(SUM_WORKER)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped()),
+        )
         .map_err(|e| format!("cannot start the worker {}: {e}", exe.display()))?;
     {
         // Buffered: one write system call per few thousand messages, not one
@@ -68,13 +76,21 @@ pub fn messages_to_process(exe: &Path, messages: u64) -> Result<u64, String> {
             writeln!(pipe, "{m}").map_err(|e| format!("the worker stopped reading: {e}"))?;
         }
     }
-    let output = child
-        .wait_with_output()
+    let mut answer = Vec::new();
+    child
+        .stdout
+        .take()
+        .expect("stdout is piped")
+        .read_to_end(&mut answer)
+        .map_err(|e| format!("cannot read the worker's answer: {e}"))?;
+    children
+        .wait(child)
         .map_err(|e| format!("cannot wait for the worker: {e}"))?;
-    String::from_utf8_lossy(&output.stdout)
+    let answer = String::from_utf8_lossy(&answer);
+    answer
         .trim()
         .parse()
-        .map_err(|e| format!("the worker answered {:?}: {e}", output.stdout))
+        .map_err(|e| format!("the worker answered {:?}: {e}", answer.trim()))
 }
 
 /// Arguments for a worker that adds 1 to the shared counter in `path`
@@ -188,23 +204,45 @@ pub fn shared_between_threads(workers: u64, increments: u64) -> u64 {
 /// `workers` processes each adding 1 `increments` times to a counter in
 /// shared memory; the final count.
 pub fn shared_between_processes(exe: &Path, workers: u64, increments: u64) -> Result<u64, String> {
+    shared_between_processes_with(&Children::new(), exe, workers, increments)
+}
+
+fn shared_between_processes_with(
+    children: &Children,
+    exe: &Path,
+    workers: u64,
+    increments: u64,
+) -> Result<u64, String> {
     let path = std::env::temp_dir().join(format!("concepts-shared-{}.bin", std::process::id()));
     SharedCounter::create(&path)?;
     let result = (|| {
-        let children = (0..workers)
-            .map(|_| {
+        let mut running = Vec::new();
+        for _ in 0..workers {
+            match children.spawn(
                 Command::new(exe)
                     .args(shared_worker_args(&path, increments))
-                    .stdin(Stdio::null())
-                    .spawn()
-                    .map_err(|e| format!("cannot start the worker {}: {e}", exe.display()))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        for mut child in children {
-            let status = child.wait().map_err(|e| format!("cannot wait: {e}"))?;
-            if !status.success() {
-                return Err(format!("a shared-memory worker failed ({status})"));
+                    .stdin(Stdio::null()),
+            ) {
+                Ok(child) => running.push(child),
+                Err(e) => {
+                    // Reap the ones already started: no process left behind.
+                    for child in running {
+                        let _ = children.wait(child);
+                    }
+                    return Err(format!("cannot start the worker {}: {e}", exe.display()));
+                }
             }
+        }
+        let mut failed = None;
+        for child in running {
+            match children.wait(child) {
+                Ok(status) if status.success() => {}
+                Ok(status) => failed = Some(format!("a shared-memory worker failed ({status})")),
+                Err(e) => failed = Some(format!("cannot wait: {e}")),
+            }
+        }
+        if let Some(why) = failed {
+            return Err(why);
         }
         Ok(SharedCounter::open(&path)?.get().load(Ordering::SeqCst))
     })();
@@ -213,23 +251,27 @@ pub fn shared_between_processes(exe: &Path, workers: u64, increments: u64) -> Re
     result
 }
 
-/// Start and wait for `count` trivial units: threads, or worker processes
-/// that exit as soon as their stdin closes.
-fn start_and_stop(exe: Option<&Path>, count: usize) -> Result<(), String> {
+/// Start and wait for `count` trivial units: threads, or (with `children`)
+/// worker processes that exit as soon as their stdin closes.
+fn start_and_stop(children: Option<(&Children, &Path)>, count: usize) -> Result<(), String> {
     for _ in 0..count {
-        match exe {
+        match children {
             None => std::thread::spawn(|| ()).join().expect("an empty thread"),
-            Some(exe) => {
-                let mut child = Command::new(exe)
-                    .args(crate::overhead::IDLE_WORKER)
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::piped())
-                    .spawn()
+            Some((children, exe)) => {
+                let mut child = children
+                    .spawn(
+                        Command::new(exe)
+                            .args(crate::overhead::IDLE_WORKER)
+                            .stdin(Stdio::null())
+                            .stdout(Stdio::piped()),
+                    )
                     .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
                 // Wait for "ready": the program has really started.
                 let mut line = String::new();
                 let _ = BufReader::new(child.stdout.take().expect("piped")).read_line(&mut line);
-                let _ = child.wait();
+                children
+                    .wait(child)
+                    .map_err(|e| format!("cannot wait for a worker: {e}"))?;
             }
         }
     }
@@ -240,67 +282,59 @@ fn start_and_stop(exe: Option<&Path>, count: usize) -> Result<(), String> {
 pub fn lesson(exe: &Path, messages: u64, increments: u64, starts: usize) -> Result<Lesson, String> {
     let expected: u64 = (0..messages).sum();
     let mut rows = Vec::new();
-    let per_second = |count: u64, wall: std::time::Duration| {
+    let sent = |usage: harness::cpu::Usage| {
         format!(
-            "{:.2} M/s",
-            count as f64 / wall.as_secs_f64().max(1e-9) / 1e6
+            "{}, {}",
+            count(messages as usize, "message", "messages"),
+            millions_per_second(messages, usage.wall, "messages")
         )
     };
 
     let (sum, usage) = measure(|| messages_to_thread(messages));
     check(sum, expected, "messages to a thread")?;
-    rows.push(row(
-        "messages → thread (channel)",
-        usage,
-        None,
-        format!("{messages} messages, {}", per_second(messages, usage.wall)),
-    ));
-    let (sum, usage) = measure_with_children(|| messages_to_process(exe, messages));
+    rows.push(row("messages → thread (channel)", usage, None, sent(usage)));
+    let (sum, usage) =
+        measure_processes(|children| messages_to_process_with(children, exe, messages));
     check(sum?, expected, "messages to a process")?;
-    rows.push(row(
-        "messages → process (pipe)",
-        usage,
-        None,
-        format!("{messages} messages, {}", per_second(messages, usage.wall)),
-    ));
+    rows.push(row("messages → process (pipe)", usage, None, sent(usage)));
 
     let workers = 2;
     let total = workers * increments;
-    let (count, usage) = measure(|| shared_between_threads(workers, increments));
-    check(count, total, "a counter shared by threads")?;
-    rows.push(row(
-        "shared atomic, 2 threads",
-        usage,
-        None,
-        format!("{total} increments, {}", per_second(total, usage.wall)),
-    ));
-    let (count, usage) =
-        measure_with_children(|| shared_between_processes(exe, workers, increments));
-    check(count?, total, "a counter shared by processes")?;
+    let added = |usage: harness::cpu::Usage| {
+        format!(
+            "{}, {}",
+            count(total as usize, "increment", "increments"),
+            millions_per_second(total, usage.wall, "increments")
+        )
+    };
+    let (counted, usage) = measure(|| shared_between_threads(workers, increments));
+    check(counted, total, "a counter shared by threads")?;
+    rows.push(row("shared atomic, 2 threads", usage, None, added(usage)));
+    let (counted, usage) = measure_processes(|children| {
+        shared_between_processes_with(children, exe, workers, increments)
+    });
+    check(counted?, total, "a counter shared by processes")?;
     rows.push(row(
         "shared memory (mmap), 2 processes",
         usage,
         None,
-        format!("{total} increments, {}", per_second(total, usage.wall)),
+        added(usage),
     ));
 
+    let each = |usage: harness::cpu::Usage| {
+        format!(
+            "{}, {} each",
+            count(starts, "time", "times"),
+            duration(usage.wall / starts.max(1) as u32)
+        )
+    };
     let (started, usage) = measure(|| start_and_stop(None, starts));
     started?;
-    let each = |wall: std::time::Duration| wall.as_secs_f64() * 1e6 / starts as f64;
-    rows.push(row(
-        "start + join a thread",
-        usage,
-        None,
-        format!("{starts} times, {:.1} µs each", each(usage.wall)),
-    ));
-    let (started, usage) = measure_with_children(|| start_and_stop(Some(exe), starts));
+    rows.push(row("start + join a thread", usage, None, each(usage)));
+    let (started, usage) =
+        measure_processes(|children| start_and_stop(Some((children, exe)), starts));
     started?;
-    rows.push(row(
-        "start + wait for a process",
-        usage,
-        None,
-        format!("{starts} times, {:.1} µs each", each(usage.wall)),
-    ));
+    rows.push(row("start + wait for a process", usage, None, each(usage)));
     Ok(Lesson {
         name: "processes",
         question: "Processes or threads: what does isolation cost?",
@@ -308,6 +342,7 @@ pub fn lesson(exe: &Path, messages: u64, increments: u64, starts: usize) -> Resu
         takeaway: "Threads pass messages and share memory directly; processes serialise \
                    messages through pipes, need explicitly mapped memory to share state, and \
                    take far longer to start — the price of their isolation.",
+        runs: 1,
     })
 }
 

@@ -49,12 +49,14 @@ pub fn rows(script: &str, args: &[String]) -> Result<Vec<Row>, String> {
         .map(|r| r.wall_s);
     Ok(rows
         .into_iter()
-        .map(|r| Row {
-            strategy: format!("python: {}", r.strategy),
-            wall_ms: r.wall_s * 1e3,
-            speedup: base.map(|base| base / r.wall_s.max(1e-9)),
-            cores_used: r.cpu_s / r.wall_s.max(1e-9),
-            detail: r.detail,
+        .map(|r| {
+            Row::new(
+                format!("python: {}", r.strategy),
+                r.wall_s * 1e3,
+                base.map(|base| base / r.wall_s.max(1e-9)),
+                r.cpu_s / r.wall_s.max(1e-9),
+                r.detail,
+            )
         })
         .collect())
 }

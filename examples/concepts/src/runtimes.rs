@@ -21,6 +21,7 @@
 //! Run: `cargo run -p concepts -- runtimes`.
 
 use crate::{Lesson, row};
+use cli::human::{duration, times};
 use harness::cpu::measure;
 use std::time::Duration;
 
@@ -213,16 +214,15 @@ pub fn lesson(w: Workload) -> Result<Lesson, String> {
             // Timers run at the same time: what matters is how close to one
             // timer's length they all finish.
             let ratio = usage.wall.as_secs_f64() / w.timer.as_secs_f64();
-            format!("{count} {unit}, all done in {ratio:.1} × one timer")
+            format!("{count} {unit}, all done in {} one timer", times(ratio))
         } else {
-            let each = usage.wall.as_secs_f64() * 1e6 / count.max(1) as f64;
-            format!("{count} {unit}, {each:.2} µs each")
+            let each = usage.wall.div_f64(count.max(1) as f64);
+            format!("{count} {unit}, {} each", duration(each))
         };
         rows.push(row(name, usage, None, detail));
         Ok(())
     };
-    let timers_each_ms = w.timer.as_millis();
-    let timer_unit = format!("timers of {timers_each_ms} ms");
+    let timer_unit = format!("timers of {}", duration(w.timer));
     add(
         "tokio: spawn",
         measure(|| tokio.block_on(on_tokio::spawn(w))),
@@ -293,6 +293,7 @@ pub fn lesson(w: Workload) -> Result<Lesson, String> {
         takeaway: "The same async code runs on any runtime; what differs is the executor, \
                    the timers and the ecosystem. async-std is discontinued upstream: use \
                    smol (its successor) or tokio.",
+        runs: 1,
     })
 }
 

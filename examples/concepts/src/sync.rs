@@ -20,7 +20,7 @@
 //!
 //! Run: `cargo run -p concepts -- sync`.
 
-use crate::{Lesson, kata, row};
+use crate::{Lesson, kata, millions_per_second, row};
 use harness::cpu::{Usage, measure};
 use std::thread;
 
@@ -70,8 +70,7 @@ fn hand_off(
 // ANCHOR_END: hand_off
 
 fn rate(count: u64, usage: Usage, unit: &str) -> String {
-    let per_second = count as f64 / usage.wall.as_secs_f64().max(1e-9);
-    format!("{:.1} M {unit}/s", per_second / 1e6)
+    millions_per_second(count, usage.wall, unit)
 }
 
 /// The lesson's table. `increments` per counter thread, `items` handed off.
@@ -172,6 +171,7 @@ pub fn lesson(threads: usize, increments: u64, items: u64) -> Result<Lesson, Str
                    atomic does in one instruction what a Mutex does with a lock; for handing \
                    work between threads, a ready-made channel is simpler than a hand-built \
                    queue. The table shows what each costs on this machine.",
+        runs: 1,
     })
 }
 
