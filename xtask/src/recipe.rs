@@ -323,6 +323,54 @@ impl Check<'_> {
                  `reference = [\"dep:{name}-solution\"]` and `mine = [\"dep:{name}-exercise\"]`"
             ));
         }
+        self.conventions();
+    }
+
+    /// The command-line conventions every program shares (the `cli`
+    /// crate): `--version`, `--color` and `--quiet` through `cli::Common`,
+    /// set up before anything is printed, and the exit codes through
+    /// `cli::exit`; tested in `tests/cli.rs`. Read from the source: a new
+    /// program is born with them, or this names what it lacks.
+    fn conventions(&mut self) {
+        let name = self.name;
+        let main = format!("examples/{name}/src/main.rs");
+        let Ok(text) = std::fs::read_to_string(self.root.join(&main)) else {
+            self.missing(format_args!("{main} is missing"));
+            return;
+        };
+        let code: String = text
+            .lines()
+            .filter(|line| !line.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let version = code.split("#[command(").skip(1).any(|attr| {
+            let attr = &attr[..attr.find(")]").unwrap_or(attr.len())];
+            attr.split([',', '(', ' ', '\n'])
+                .any(|word| word.trim() == "version")
+        });
+        for (found, what) in [
+            (version, "`#[command(version)]` (for --version)"),
+            (
+                code.contains("cli::Common"),
+                "a flattened `cli::Common` (--color, --quiet)",
+            ),
+            (
+                code.contains(".init()"),
+                "`common.init()` (logs without escape codes off a terminal)",
+            ),
+            (
+                code.contains("cli::exit("),
+                "`cli::exit(...)` (the exit codes)",
+            ),
+        ] {
+            if !found {
+                self.missing(format_args!("{main} lacks {what}"));
+            }
+        }
+        self.exists(
+            &format!("examples/{name}/tests/cli.rs"),
+            "the program's command-line tests",
+        );
     }
 
     /// A bench of its own (`cargo xtask bench NAME`) and the page it writes.
@@ -526,8 +574,14 @@ mod tests {
             }
         }
         std::fs::remove_dir_all(copy.0.join("examples/image-processor")).unwrap();
+        copy.edit("examples/crawler/src/main.rs", |text| {
+            text.replace("cli::Common", "cli::Uncommon")
+                .replacen("    version,\n", "", 1)
+        });
         let problems = copy.problems();
         for expected in [
+            "problem `crawler`: examples/crawler/src/main.rs lacks `#[command(version)]` (for --version)",
+            "problem `crawler`: examples/crawler/src/main.rs lacks a flattened `cli::Common` (--color, --quiet)",
             "problem `crawler`: book/src/SUMMARY.md does not link measured/crawler.md",
             "problem `concepts`: `solutions/concepts` is not in the workspace's `members`",
             "problem `crawler`: no mutant in solutions/crawler/mutants/ is caught by step `links`",
