@@ -14,12 +14,9 @@
 use anyhow::{Context, Result, bail};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use cli::human;
-use image_processor::kata::{self, Job, Outcome, OutputFormat, Settings};
-use image_processor::{BatchReport, Strategy, demo_photos, describe, run, summary, table, tree};
-use image_processor::{Failure, write_photos};
-use serde::Serialize;
-use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use image_processor::kata::{self, OutputFormat, Settings};
+use image_processor::{Comparison, FolderRun, Strategy, write_photos};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 // Counts live heap bytes, for the "peak heap" column: what the program held
@@ -183,22 +180,37 @@ impl ProcessArgs {
         }
     }
 
-    /// The pool's size; a `--jobs` above the cores is allowed (it is how
-    /// oversubscription is measured) but warned about.
-    fn threads(&self) -> usize {
-        let cores = harness::cpu::available_cores();
-        match self.jobs.map(usize::from) {
-            Some(jobs) if jobs > cores => {
-                tracing::warn!(
-                    "--jobs {jobs} is more threads than the {} available: they will take \
-                     turns, and hold more images at once",
-                    human::count(cores, "core", "cores")
-                );
-                jobs
-            }
-            Some(jobs) => jobs,
-            None => cores,
+    /// The folder run these flags ask for: `input` into `--output`.
+    fn folder_run(&self, input: PathBuf) -> Result<FolderRun> {
+        let output = self
+            .output
+            .clone()
+            .context("--output is required with --input")?;
+        Ok(FolderRun {
+            input,
+            output,
+            recursive: self.recursive,
+            overwrite: self.overwrite,
+            dry_run: self.dry_run,
+            json: self.json,
+            settings: self.settings(),
+            jobs: self.jobs,
+        })
+    }
+
+    /// The comparison these flags ask for; `--output` belongs to a folder run.
+    fn comparison(&self) -> Result<Comparison> {
+        if self.output.is_some() {
+            bail!("--output needs --input (the comparison writes into a temporary folder)");
         }
+        Ok(Comparison {
+            count: self.count,
+            strategy: self.strategy.clone(),
+            runs: self.runs,
+            json: self.json,
+            settings: self.settings(),
+            jobs: self.jobs,
+        })
     }
 }
 
@@ -218,8 +230,14 @@ fn main() -> ExitCode {
                 ..out
             };
             match cli.process.input.clone() {
-                Some(input) => process(&cli.process, input, &out),
-                None => compare(&cli.process, &out),
+                Some(input) => cli
+                    .process
+                    .folder_run(input)
+                    .and_then(|run| image_processor::process(run, &out)),
+                None => cli
+                    .process
+                    .comparison()
+                    .and_then(|comparison| image_processor::compare(comparison, &out)),
             }
         }
     };
@@ -240,311 +258,4 @@ fn generate(args: &GenerateArgs, out: &cli::Output) -> Result<cli::Finished> {
         args.output.display()
     ));
     Ok(cli::Finished::Clean)
-}
-
-/// What a folder run will do, decided before anything is written.
-struct Plan {
-    /// To process.
-    jobs: Vec<Job>,
-    /// Left alone: their output exists and `--overwrite` was not given.
-    skipped: Vec<Job>,
-    /// Refused by `kata::job::plan` (an output that is an input, two
-    /// inputs with one output): failures.
-    refused: Vec<Outcome>,
-}
-
-fn plan(folders: &[tree::Folder], settings: &Settings, overwrite: bool) -> Plan {
-    let mut plan = Plan {
-        jobs: Vec::new(),
-        skipped: Vec::new(),
-        refused: Vec::new(),
-    };
-    for folder in folders {
-        let (jobs, refused) = kata::job::plan(&folder.images, &folder.output, settings);
-        plan.refused.extend(refused);
-        for job in jobs {
-            // `symlink_metadata`: a link already there counts as there,
-            // even a dangling one.
-            if !overwrite && job.output.symlink_metadata().is_ok() {
-                plan.skipped.push(job);
-            } else {
-                plan.jobs.push(job);
-            }
-        }
-    }
-    plan
-}
-
-fn process(args: &ProcessArgs, input: PathBuf, out: &cli::Output) -> Result<cli::Finished> {
-    let output = args
-        .output
-        .clone()
-        .context("--output is required with --input")?;
-    if !input.is_dir() {
-        bail!("--input {}: not a folder", input.display());
-    }
-    // Every folder is listed, and the trees compared, before anything is
-    // created: a refusal leaves the disk as it was.
-    let folders = tree::folders(&input, &output, args.recursive)?;
-    let images: usize = folders.iter().map(|f| f.images.len()).sum();
-    if images == 0 {
-        let subfolders =
-            !args.recursive && tree::subfolders(&input).is_ok_and(|found| !found.is_empty());
-        bail!(
-            "--input {}: no images there (looked for {}){}",
-            input.display(),
-            kata::job::IMAGE_EXTENSIONS.join(", "),
-            if subfolders {
-                "; add --recursive to look in its subfolders"
-            } else {
-                ""
-            }
-        );
-    }
-    let settings = args.settings();
-    let plan = plan(&folders, &settings, args.overwrite);
-    if args.dry_run {
-        return dry_run(&plan, args.json, out);
-    }
-    // Only the folders something is written into; `kata::job::plan` never
-    // needed them to exist.
-    let parents: BTreeSet<&Path> = plan.jobs.iter().filter_map(|j| j.output.parent()).collect();
-    for dir in parents {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let threads = args.threads();
-    let strategy = if threads == 1 {
-        Strategy::Sequential
-    } else {
-        Strategy::Rayon
-    };
-    out.note(format_args!(
-        "{} ({}) into {} with {}",
-        human::count(plan.jobs.len(), "image", "images"),
-        describe(&settings),
-        output.display(),
-        human::count(threads, "thread", "threads")
-    ));
-    let bar = cli::progress::Progress::new(strategy.name(), "images", Some(plan.jobs.len() as u64))
-        .start(out);
-    let report = run(
-        strategy,
-        threads,
-        &plan.jobs,
-        plan.refused,
-        plan.skipped.len(),
-        &settings,
-        &bar,
-    )?;
-    bar.finish_and_clear();
-    if args.json {
-        println!("{}", serde_json::to_string(&report)?);
-    } else {
-        println!("{}", summary(&report, &output));
-        if report.processed == 0 && report.skipped > 0 {
-            out.note(format_args!(
-                "next: the thumbnails already in {} were kept; add --overwrite to redo them",
-                output.display()
-            ));
-        } else if report.processed > 0 || report.skipped > 0 {
-            out.note(format_args!(
-                "next: the thumbnails are in {}",
-                output.display()
-            ));
-        }
-    }
-    Ok(cli::Finished::with_failures(report.failed > 0))
-}
-
-/// One line of a dry run, as JSON.
-#[derive(Serialize)]
-struct Planned<'a> {
-    input: &'a Path,
-    output: &'a Path,
-}
-
-/// `--dry-run --json`.
-#[derive(Serialize)]
-struct DryRun<'a> {
-    dry_run: bool,
-    write: Vec<Planned<'a>>,
-    skip: Vec<Planned<'a>>,
-    refuse: Vec<Failure>,
-}
-
-fn dry_run(plan: &Plan, json: bool, out: &cli::Output) -> Result<cli::Finished> {
-    let refused: Vec<Failure> = plan
-        .refused
-        .iter()
-        .filter_map(|o| {
-            o.result.as_ref().err().map(|e| Failure {
-                input: o.input.clone(),
-                kind: e.kind(),
-                error: e.to_string(),
-            })
-        })
-        .collect();
-    if json {
-        fn planned(jobs: &[Job]) -> Vec<Planned<'_>> {
-            jobs.iter()
-                .map(|j| Planned {
-                    input: &j.input,
-                    output: &j.output,
-                })
-                .collect()
-        }
-        let report = DryRun {
-            dry_run: true,
-            write: planned(&plan.jobs),
-            skip: planned(&plan.skipped),
-            refuse: refused,
-        };
-        println!("{}", serde_json::to_string(&report)?);
-        return Ok(cli::Finished::Clean);
-    }
-    let mut table = cli::table::Table::new(["would", "input", "output"]);
-    for job in &plan.jobs {
-        table.row([
-            "write".into(),
-            job.input.display().to_string(),
-            job.output.display().to_string(),
-        ]);
-    }
-    for job in &plan.skipped {
-        table.row([
-            "skip".into(),
-            job.input.display().to_string(),
-            format!(
-                "{} is already there (--overwrite replaces it)",
-                job.output.display()
-            ),
-        ]);
-    }
-    for failure in &refused {
-        table.row([
-            "refuse".into(),
-            failure.input.display().to_string(),
-            format!("none: {}", failure.error),
-        ]);
-    }
-    print!("{table}");
-    println!(
-        "dry run: {} to write, {} to skip, {} refused; nothing was written",
-        plan.jobs.len(),
-        plan.skipped.len(),
-        plan.refused.len()
-    );
-    out.note(format_args!("next: the same command without --dry-run"));
-    Ok(cli::Finished::Clean)
-}
-
-/// A run of the comparison, as `--json` prints it: the batch's report and
-/// which run of its strategy it was.
-#[derive(Serialize)]
-struct Run<'a> {
-    /// 1 to `--runs`.
-    run: u16,
-    #[serde(flatten)]
-    report: &'a BatchReport,
-}
-
-fn compare(args: &ProcessArgs, out: &cli::Output) -> Result<cli::Finished> {
-    if args.output.is_some() {
-        bail!("--output needs --input (the comparison writes into a temporary folder)");
-    }
-    let count = usize::from(args.count);
-    let seed = 1;
-    let root = std::env::temp_dir().join(format!("image-processor-demo-{}", std::process::id()));
-    let photos_dir = std::env::temp_dir().join(format!("image-processor-photos-{count}-{seed}"));
-    out.note(format_args!(
-        "{count} generated photos (2–12 megapixels, JPEG and PNG) in {}; reused next time",
-        photos_dir.display()
-    ));
-    let inputs = demo_photos(&photos_dir, count, seed, out)?;
-    let settings = args.settings();
-    let threads = args.threads();
-    let strategies = if args.strategy.is_empty() {
-        vec![
-            Strategy::Sequential,
-            Strategy::ThreadPerImage,
-            Strategy::Rayon,
-        ]
-    } else {
-        args.strategy.clone()
-    };
-    // Round by round, every strategy once per round: a machine that gets
-    // busier during the comparison slows every strategy, not the last one.
-    let mut reports: Vec<Vec<BatchReport>> = vec![Vec::new(); strategies.len()];
-    let mut runs = Vec::new();
-    for round in 1..=args.runs {
-        for (i, &strategy) in strategies.iter().enumerate() {
-            let dir = root.join(strategy.name());
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-            let (jobs, refused) = kata::job::plan(&inputs, &dir, &settings);
-            let label = if args.runs > 1 {
-                format!("{} (run {round} of {})", strategy.name(), args.runs)
-            } else {
-                strategy.name().to_owned()
-            };
-            let bar =
-                cli::progress::Progress::new(&label, "images", Some(jobs.len() as u64)).start(out);
-            let report = run(strategy, threads, &jobs, refused, 0, &settings, &bar)?;
-            bar.finish_and_clear();
-            reports[i].push(report);
-            runs.push((round, i));
-        }
-    }
-    let _ = std::fs::remove_dir_all(&root);
-    let failed = reports.iter().flatten().any(|r| r.failed > 0);
-    if args.json {
-        let all: Vec<Run<'_>> = runs
-            .iter()
-            .map(|&(round, i)| Run {
-                run: round,
-                report: &reports[i][usize::from(round) - 1],
-            })
-            .collect();
-        println!("{}", serde_json::to_string(&all)?);
-        return Ok(cli::Finished::with_failures(failed));
-    }
-    println!(
-        "{count} photos → {}; {}; {}",
-        describe(&settings),
-        human::count(harness::cpu::available_cores(), "core", "cores"),
-        image_processor::SUBJECT
-    );
-    if args.runs > 1 {
-        println!(
-            "wall and images/s: the median of {} per strategy (the range in brackets)",
-            human::count(usize::from(args.runs), "run", "runs")
-        );
-    }
-    println!();
-    print!("{}", table(&reports));
-    // Each failed photo once, however many runs failed it.
-    let failures: BTreeSet<(&Path, &str)> = reports
-        .iter()
-        .flatten()
-        .flat_map(|r| &r.failures)
-        .map(|f| (f.input.as_path(), f.error.as_str()))
-        .collect();
-    if !failures.is_empty() {
-        println!(
-            "\n{} failed:",
-            human::count(failures.len(), "photo", "photos")
-        );
-        for (input, error) in failures {
-            println!("  {}: {error}", input.display());
-        }
-    }
-    if cfg!(debug_assertions) {
-        out.note(format_args!(
-            "(a debug build of this program; add --release for the speed the tool really has)"
-        ));
-    }
-    out.note(format_args!(
-        "next: cargo xtask grade image-processor — the exercise behind this table"
-    ));
-    Ok(cli::Finished::with_failures(failed))
 }
