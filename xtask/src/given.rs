@@ -68,19 +68,33 @@ impl fmt::Display for Edit {
 pub fn current(exercise_dir: &Path) -> BTreeMap<String, String> {
     let mut files = Vec::new();
     collect(&exercise_dir.join(DIR), &mut files);
+    checksums(exercise_dir, files)
+}
+
+/// The checksums of `files` (paths inside `exercise_dir`), by path relative
+/// to `exercise_dir`, as the manifest's tables record them. A file that
+/// cannot be read is left out: it shows as missing.
+pub fn checksums(exercise_dir: &Path, files: Vec<PathBuf>) -> BTreeMap<String, String> {
     files
         .into_iter()
         .filter_map(|path| {
             let bytes = std::fs::read(&path).ok()?;
-            let relative = path.strip_prefix(exercise_dir).ok()?;
-            let key = relative
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/");
-            Some((key, checksum(&bytes)))
+            Some((key(exercise_dir, &path)?, checksum(&bytes)))
         })
         .collect()
+}
+
+/// How a manifest table names `path`: relative to `exercise_dir`, with `/`
+/// on every platform (`src/given/fetch.rs`).
+pub fn key(exercise_dir: &Path, path: &Path) -> Option<String> {
+    let relative = path.strip_prefix(exercise_dir).ok()?;
+    Some(
+        relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/"),
+    )
 }
 
 /// How the given files of `exercise_dir` differ from `recorded`.
@@ -114,14 +128,40 @@ pub fn edits(exercise_dir: &Path, recorded: &BTreeMap<String, String>) -> Vec<Ed
 /// purpose.
 #[cfg(test)]
 pub fn manifest_table(exercise_dir: &Path) -> String {
-    let mut table = String::from("[package.metadata.grade.given]\n");
-    for (path, sum) in current(exercise_dir) {
+    table("given", &current(exercise_dir))
+}
+
+/// `[package.metadata.grade.NAME]` with one `"path" = "checksum"` line per
+/// file, in the manifests' style.
+#[cfg(test)]
+pub fn table(name: &str, sums: &BTreeMap<String, String>) -> String {
+    let mut table = format!("[package.metadata.grade.{name}]\n");
+    for (path, sum) in sums {
         table.push_str(&format!("\"{path}\" = \"{sum}\"\n"));
     }
     table
 }
 
-fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
+/// The `path = "checksum"` table `[package.metadata.grade.NAME]` of a
+/// parsed manifest (empty when it has none).
+#[cfg(test)]
+pub fn recorded_in(manifest: &toml::Table, name: &str) -> BTreeMap<String, String> {
+    manifest
+        .get("package")
+        .and_then(|p| p.get("metadata"))
+        .and_then(|m| m.get("grade"))
+        .and_then(|g| g.get(name))
+        .and_then(|g| g.as_table())
+        .map(|t| {
+            t.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every file under `dir`, recursively, in a stable order.
+pub fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -189,7 +229,7 @@ mod tests {
                 continue;
             };
             let manifest: toml::Table = text.parse().unwrap();
-            let recorded = recorded_in(&manifest);
+            let recorded = recorded_in(&manifest, "given");
             if !edits(&dir, &recorded).is_empty() {
                 stale.push(format!(
                     "{}/Cargo.toml should record:\n{}",
@@ -199,20 +239,5 @@ mod tests {
             }
         }
         assert!(stale.is_empty(), "{}", stale.join("\n"));
-    }
-
-    fn recorded_in(manifest: &toml::Table) -> BTreeMap<String, String> {
-        manifest
-            .get("package")
-            .and_then(|p| p.get("metadata"))
-            .and_then(|m| m.get("grade"))
-            .and_then(|g| g.get("given"))
-            .and_then(|g| g.as_table())
-            .map(|t| {
-                t.iter()
-                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
-                    .collect()
-            })
-            .unwrap_or_default()
     }
 }

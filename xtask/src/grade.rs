@@ -10,9 +10,9 @@
 use crate::mutant::Mutant;
 use crate::outcome::{self, Outcome, Run};
 use crate::project::{Exercise, Project, Step};
-use crate::report::{self, ExerciseReport, MutantReport, StepReport};
+use crate::report::{self, ExerciseReport, MutantReport, Progress, Scope, StepReport};
 use anyhow::{Context, Result, bail};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -45,7 +45,8 @@ pub struct Args {
     /// Check that the untouched stubs score zero (every step "not started"). For CI.
     #[arg(long)]
     pub expect_untouched: bool,
-    /// Print the report as JSON on stdout (build progress still goes to stderr).
+    /// Print the report as JSON on stdout: `{"exercises": [...], "progress": {...}}`, the
+    /// progress only for your code (build progress still goes to stderr).
     #[arg(long)]
     pub json: bool,
 }
@@ -56,14 +57,40 @@ struct Subject<'a> {
     dir: &'a Path,
 }
 
+/// What a grade found: whether it all went well, and the learner's
+/// progress.
+pub struct Graded {
+    pub ok: bool,
+    /// For a learner's grade of whole exercises; `None` for the
+    /// maintainers' runs (`--solutions`, `--mutants`, `--expect-untouched`)
+    /// and for `--step`.
+    pub progress: Option<Progress>,
+}
+
+/// The report as `--json` prints it.
+#[derive(Serialize)]
+struct Json<'a> {
+    exercises: &'a [ExerciseReport],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    progress: Option<&'a Progress>,
+}
+
 pub fn run(args: &Args) -> Result<bool> {
+    grade(args).map(|graded| graded.ok)
+}
+
+/// Grade as `args` say, print the report (or the JSON), and hand it back.
+pub fn grade(args: &Args) -> Result<Graded> {
     let project = Project::load()?;
     let exercises = project.select(args.exercise.as_deref())?;
     for exercise in &exercises {
         warn_about_given(&project, exercise);
     }
     if args.mutants {
-        return grade_mutants(&project, &exercises, args);
+        return Ok(Graded {
+            ok: grade_mutants(&project, &exercises, args)?,
+            progress: None,
+        });
     }
     // Under load: everything is built first, on a quiet machine, then the
     // hog starts; it is stopped (killed) when this function returns.
@@ -80,55 +107,82 @@ pub fn run(args: &Args) -> Result<bool> {
     } else {
         None
     };
+    let learner = !args.solutions;
+    let with_progress = learner && !args.expect_untouched && args.step.is_none();
     let mut reports = Vec::new();
     for exercise in &exercises {
         let steps: Vec<&Step> = match &args.step {
             Some(id) => vec![exercise.step(id)?],
             None => exercise.steps.iter().collect(),
         };
-        let subject = if args.solutions {
-            Subject {
-                package: &exercise.solution,
-                dir: &exercise.solution_dir,
-            }
-        } else {
+        let subject = if learner {
             Subject {
                 package: &exercise.package,
                 dir: &exercise.dir,
             }
+        } else {
+            Subject {
+                package: &exercise.solution,
+                dir: &exercise.solution_dir,
+            }
         };
-        let whose = if args.solutions {
+        let whose = if learner {
+            format!("your code ({})", rel(&project, &exercise.dir))
+        } else {
             format!(
                 "reference solution ({})",
                 rel(&project, &exercise.solution_dir)
             )
-        } else {
-            format!("your code ({})", rel(&project, &exercise.dir))
         };
         let report = grade_steps(
             &project,
             exercise,
             &subject,
             &steps,
-            &whose,
-            !args.json,
-            !args.under_load,
+            Grading {
+                whose: &whose,
+                live: !args.json,
+                regrade: !args.under_load,
+                learner,
+                progress_follows: with_progress && !args.json,
+            },
         )?;
-        if !args.solutions && args.step.is_none() {
+        if learner && args.step.is_none() {
             save_last(&project, &report);
         }
         reports.push(report);
     }
+    let progress = with_progress.then(|| {
+        let scope = match &args.exercise {
+            None => Scope::Course,
+            Some(name) => Scope::Exercise {
+                following: project
+                    .exercises
+                    .iter()
+                    .skip_while(|e| &e.name != name)
+                    .nth(1)
+                    .map(|e| e.name.as_str()),
+            },
+        };
+        Progress::of(&reports, scope)
+    });
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&reports)?);
+        let json = Json {
+            exercises: &reports,
+            progress: progress.as_ref(),
+        };
+        println!("{}", serde_json::to_string_pretty(&json)?);
+    } else if let Some(progress) = &progress {
+        report::print_progress(progress);
     }
-    if args.expect_untouched {
-        return Ok(report::check_untouched(&reports, args.json));
-    }
-    if args.under_load {
-        return Ok(report::check_under_load(&reports, args.json));
-    }
-    Ok(reports.iter().all(ExerciseReport::all_ok))
+    let ok = if args.expect_untouched {
+        report::check_untouched(&reports, args.json)
+    } else if args.under_load {
+        report::check_under_load(&reports, args.json)
+    } else {
+        reports.iter().all(ExerciseReport::all_ok)
+    };
+    Ok(Graded { ok, progress })
 }
 
 /// Warn, on stderr, about given files that are not as handed out: the
@@ -136,7 +190,7 @@ pub fn run(args: &Args) -> Result<bool> {
 /// exercise then rests on code nobody checked.
 fn warn_about_given(project: &Project, exercise: &Exercise) {
     let edits = crate::given::edits(&exercise.dir, &exercise.given);
-    if edits.is_empty() {
+    if edits.is_empty() || cli::Output::get().quiet {
         return;
     }
     let folder = rel(project, &exercise.dir.join(crate::given::DIR));
@@ -153,39 +207,56 @@ fn warn_about_given(project: &Project, exercise: &Exercise) {
     );
 }
 
-/// Grade `steps` of `exercise` against `subject`, printing each verdict as
-/// it comes when `live`. With `regrade`, a step that came out inconclusive
-/// (the machine was busy) is run once more after the machine calms down.
+/// How to grade and report one exercise.
+#[derive(Clone, Copy)]
+struct Grading<'a> {
+    /// Whose code, for the header.
+    whose: &'a str,
+    /// Print each verdict as it comes.
+    live: bool,
+    /// Run a step that came out inconclusive (the machine was busy) once
+    /// more, after the machine calms down.
+    regrade: bool,
+    /// The learner's code: passed steps name their walkthrough.
+    learner: bool,
+    /// A progress line over all exercises graded follows the reports, and
+    /// says what to do next: the footer does not.
+    progress_follows: bool,
+}
+
+/// Grade `steps` of `exercise` against `subject`.
 fn grade_steps(
     project: &Project,
     exercise: &Exercise,
     subject: &Subject<'_>,
     steps: &[&Step],
-    whose: &str,
-    live: bool,
-    regrade: bool,
+    how: Grading<'_>,
 ) -> Result<ExerciseReport> {
     let started = Instant::now();
     let binaries = build(project, subject, steps)?;
     let mut report = ExerciseReport::new(exercise);
-    report.subject = whose.to_owned();
-    if live {
-        report::print_header(&exercise.name, whose);
+    report.subject = how.whose.to_owned();
+    if how.live {
+        report::print_header(&exercise.name, how.whose);
     }
     for step in steps {
         let outcome = match binaries.get(&step.binary) {
             None => Outcome::NotBuilt,
-            Some(binary) => run_judged(binary, step, subject.dir, regrade, None)?,
+            Some(binary) => run_judged(binary, step, subject.dir, how.regrade, None)?,
         };
-        let step_report = StepReport::new(exercise, step, outcome);
-        if live {
+        let step_report = if how.learner {
+            StepReport::learner(exercise, step, outcome)
+        } else {
+            StepReport::new(exercise, step, outcome)
+        };
+        if how.live {
             report::print_step(&step_report);
         }
         report.push(step_report);
     }
     report.seconds = started.elapsed().as_secs_f64();
-    if live {
-        report::print_footer(&report);
+    if how.live {
+        report::print_footer(&report, !how.progress_follows);
     }
     Ok(report)
 }
@@ -231,6 +302,7 @@ fn build(
                 "--message-format=json-render-diagnostics",
             ])
             .args(["--package", subject.package, "--test", &step.binary]);
+        cargo_output(&mut cargo);
         // Build progress and compiler errors go straight to the terminal.
         let output = cargo
             .stderr(Stdio::inherit())
@@ -251,6 +323,22 @@ fn build(
         }
     }
     Ok(binaries)
+}
+
+/// Cargo's own output (build progress, compiler errors, on our stderr) as
+/// `--color` and `--quiet` decided: cargo would colour a terminal even under
+/// NO_COLOR, and print "Compiling ..." under `--quiet`.
+pub fn cargo_output(cargo: &mut Command) {
+    let out = cli::Output::get();
+    cargo.arg(if out.color_stderr {
+        "--color=always"
+    } else {
+        "--color=never"
+    });
+    if out.quiet {
+        // Compiler errors still show; "Compiling ..." lines do not.
+        cargo.arg("--quiet");
+    }
 }
 
 #[derive(Deserialize)]
@@ -528,10 +616,10 @@ fn save_last(project: &Project, report: &ExerciseReport) {
         std::fs::rename(&tmp, &path)
     });
     if let Err(err) = written {
-        eprintln!(
+        cli::Output::get().note(format_args!(
             "note: could not save the results to {}: {err}",
             path.display()
-        );
+        ));
     }
 }
 

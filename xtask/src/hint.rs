@@ -3,12 +3,15 @@
 //! Hints live in `exercises/<name>/HINTS.md`, one `## step-id` section per
 //! step and one `### ` sub-section per hint, from a nudge to nearly the
 //! answer. Each call shows the next one; how far you got is kept in
-//! `target/xtask/hints.json` (never in exercises/). Without a STEP, the hint
-//! is for the first step your last `grade` did not pass.
+//! `target/xtask/hints.json` (never in exercises/); `--reset` forgets it,
+//! and shows nothing, so the next call shows hint 1 again. Without a STEP,
+//! the hint is for the first step your last `grade` did not pass.
+//! `cargo xtask watch` shows the same hints on a key (`h`, `n`).
 
-use crate::project::{Exercise, Project};
+use crate::project::{Exercise, Project, Step};
 use anyhow::{Context, Result};
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -22,9 +25,26 @@ pub struct Args {
     /// Show every hint for the step at once.
     #[arg(long)]
     pub all: bool,
-    /// Start the step's hints over from the first.
-    #[arg(long)]
+    /// Start the step's hints over: show none now; the next `hint` shows the first.
+    #[arg(long, conflicts_with_all = ["level", "all"])]
     pub reset: bool,
+}
+
+/// Which hints to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which {
+    /// The one after the last shown (the first, the first time).
+    Next,
+    /// Hint number N (from 1).
+    Level(usize),
+    All,
+}
+
+/// Where the learner asked, so the "more" line names what to do there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asked {
+    Command,
+    Watch,
 }
 
 pub fn run(args: &Args) -> Result<()> {
@@ -36,6 +56,83 @@ pub fn run(args: &Args) -> Result<()> {
             .unwrap_or_else(|| exercise.steps[0].id.clone()),
     };
     let step = exercise.step(&step_id)?;
+    if args.reset {
+        let mut seen = Seen::load(&project);
+        seen.forget(exercise, step);
+        seen.save()?;
+        println!(
+            "hints for {} › {} start over: the next `cargo xtask hint {} {}` shows hint 1",
+            exercise.name, step.id, exercise.name, step.id
+        );
+        return Ok(());
+    }
+    let which = match (args.all, args.level) {
+        (true, _) => Which::All,
+        (false, Some(level)) => Which::Level(level),
+        (false, None) => Which::Next,
+    };
+    show(&project, exercise, step, which, Asked::Command)
+}
+
+/// How far the learner got in each step's hints, kept in
+/// `target/xtask/hints.json` as `"exercise/step": highest hint shown`.
+struct Seen {
+    path: PathBuf,
+    levels: BTreeMap<String, usize>,
+}
+
+impl Seen {
+    fn load(project: &Project) -> Seen {
+        let path = project.state_dir().join("hints.json");
+        // Unreadable or absent: nothing seen yet, as on a fresh checkout.
+        let levels = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_default();
+        Seen { path, levels }
+    }
+
+    fn key(exercise: &Exercise, step: &Step) -> String {
+        format!("{}/{}", exercise.name, step.id)
+    }
+
+    fn get(&self, exercise: &Exercise, step: &Step) -> usize {
+        self.levels
+            .get(&Seen::key(exercise, step))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn record(&mut self, exercise: &Exercise, step: &Step, level: usize) {
+        let seen = self.get(exercise, step).max(level);
+        self.levels.insert(Seen::key(exercise, step), seen);
+    }
+
+    fn forget(&mut self, exercise: &Exercise, step: &Step) {
+        self.levels.remove(&Seen::key(exercise, step));
+    }
+
+    fn save(&self) -> Result<()> {
+        let dir = self.path.parent().expect("a file is in a folder");
+        std::fs::create_dir_all(dir)?;
+        // Write then rename: a `hint` run at the same moment never reads
+        // half a file (and would start over from hint 1).
+        let tmp = self.path.with_extension("json.tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(&self.levels)?)
+            .and_then(|()| std::fs::rename(&tmp, &self.path))
+            .with_context(|| format!("cannot save hint progress to {}", self.path.display()))
+    }
+}
+
+/// Print `which` hints of `step`, with the step's title and file, and
+/// remember how far the learner got.
+pub fn show(
+    project: &Project,
+    exercise: &Exercise,
+    step: &Step,
+    which: Which,
+    asked: Asked,
+) -> Result<()> {
     let hints = read_hints(exercise)?;
     let hints = hints
         .get(&step.id)
@@ -46,25 +143,21 @@ pub fn run(args: &Args) -> Result<()> {
                 exercise.name, step.id
             )
         })?;
-
-    let state_path = project.state_dir().join("hints.json");
-    let mut seen: BTreeMap<String, usize> = std::fs::read_to_string(&state_path)
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or_default();
-    let key = format!("{}/{}", exercise.name, step.id);
-    if args.reset {
-        seen.remove(&key);
-    }
-    let shown = seen.get(&key).copied().unwrap_or(0);
+    let mut seen = Seen::load(project);
+    let shown = seen.get(exercise, step);
 
     println!("{} — step `{}`: {}", exercise.name, step.id, step.title);
     println!("file: exercises/{}/{}", exercise.name, step.file);
-    let range = if args.all {
-        1..=hints.len()
-    } else {
-        let level = args.level.unwrap_or(shown + 1).clamp(1, hints.len());
-        level..=level
+    let range = match which {
+        Which::All => 1..=hints.len(),
+        Which::Next => {
+            let level = (shown + 1).clamp(1, hints.len());
+            level..=level
+        }
+        Which::Level(level) => {
+            let level = level.clamp(1, hints.len());
+            level..=level
+        }
     };
     let last = *range.end();
     for level in range {
@@ -82,10 +175,13 @@ pub fn run(args: &Args) -> Result<()> {
     }
     println!();
     if last < hints.len() {
-        println!(
-            "more: cargo xtask hint {} {}   (then: cargo xtask grade {})",
-            exercise.name, step.id, exercise.name
-        );
+        match asked {
+            Asked::Command => println!(
+                "more: cargo xtask hint {} {}   (then: cargo xtask grade {})",
+                exercise.name, step.id, exercise.name
+            ),
+            Asked::Watch => println!("more: press h"),
+        }
     } else {
         println!(
             "that was the last hint; the reference is in solutions/{}/{}",
@@ -93,11 +189,8 @@ pub fn run(args: &Args) -> Result<()> {
         );
     }
 
-    seen.insert(key, shown.max(last));
-    std::fs::create_dir_all(project.state_dir())?;
-    std::fs::write(&state_path, serde_json::to_vec_pretty(&seen)?)
-        .with_context(|| format!("cannot save hint progress to {}", state_path.display()))?;
-    Ok(())
+    seen.record(exercise, step, last);
+    seen.save()
 }
 
 /// Every step's hints, in order, from the exercise's HINTS.md.

@@ -48,6 +48,11 @@ pub struct Exercise {
     /// Checksums of the given files (`src/given/`), by path relative to
     /// `dir`, from `[package.metadata.grade.given]` (see `given.rs`).
     pub given: BTreeMap<String, String>,
+    /// Checksums of the learner's files as handed out (every `src/` file
+    /// outside `src/given/`), by path relative to `dir`, from
+    /// `[package.metadata.grade.stubs]`: what `cargo xtask reset` looks for
+    /// in the git history (see `stubs.rs`).
+    pub stubs: BTreeMap<String, String>,
 }
 
 /// One graded step, as declared in `[package.metadata.grade]`.
@@ -240,19 +245,8 @@ fn find_exercises(root: &Path, packages: &[Package]) -> Result<Vec<Exercise>> {
                 package.manifest_path.display()
             )
         })?;
-        let given = match package
-            .metadata
-            .as_ref()
-            .and_then(|m| m.pointer("/grade/given"))
-        {
-            None => BTreeMap::new(),
-            Some(table) => serde_json::from_value(table.clone()).with_context(|| {
-                format!(
-                    "[package.metadata.grade.given] of {} is malformed (path = \"checksum\" lines)",
-                    package.manifest_path.display()
-                )
-            })?,
-        };
+        let given = checksum_table(package, "given")?;
+        let stubs = checksum_table(package, "stubs")?;
         let solution_dir = root.join("solutions").join(&name);
         let solution = by_dir(solution_dir.clone())
             .with_context(|| format!("exercise `{name}` has no solutions/{name} package"))?;
@@ -266,10 +260,26 @@ fn find_exercises(root: &Path, packages: &[Package]) -> Result<Vec<Exercise>> {
             steps,
             mutants,
             given,
+            stubs,
         });
     }
     exercises.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(exercises)
+}
+
+/// A `path = "checksum"` table of `[package.metadata.grade]`, e.g.
+/// `given` or `stubs`; empty when the manifest has none.
+fn checksum_table(package: &Package, name: &str) -> Result<BTreeMap<String, String>> {
+    let pointer = format!("/grade/{name}");
+    match package.metadata.as_ref().and_then(|m| m.pointer(&pointer)) {
+        None => Ok(BTreeMap::new()),
+        Some(table) => serde_json::from_value(table.clone()).with_context(|| {
+            format!(
+                "[package.metadata.grade.{name}] of {} is malformed (path = \"checksum\" lines)",
+                package.manifest_path.display()
+            )
+        }),
+    }
 }
 
 fn find_mutants(solution: &Package, steps: &[Step]) -> Result<Vec<Mutant>> {

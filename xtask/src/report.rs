@@ -6,7 +6,6 @@ use crate::mutant::Mutant;
 use crate::outcome::Outcome;
 use crate::project::{Exercise, Step};
 use serde::Serialize;
-use std::io::IsTerminal;
 
 /// One exercise graded against one body of code.
 #[derive(Debug, Serialize)]
@@ -34,6 +33,10 @@ pub struct StepReport {
     pub outcome: Outcome,
     /// The command that shows a hint for this step.
     pub hint: String,
+    /// The book page that walks through this step's answer (`book/src/...`):
+    /// named once the learner's code passed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub walkthrough: Option<String>,
 }
 
 /// One mutant graded against the step meant to catch it.
@@ -93,6 +96,21 @@ impl StepReport {
             file: format!("exercises/{}/{}", exercise.name, step.file),
             outcome,
             hint: format!("cargo xtask hint {} {}", exercise.name, step.id),
+            walkthrough: None,
+        }
+    }
+
+    /// The learner's verdict: as [`StepReport::new`], naming the step's
+    /// walkthrough when it passed (reading it before would spoil the step).
+    pub fn learner(exercise: &Exercise, step: &Step, outcome: Outcome) -> Self {
+        let passed = matches!(outcome, Outcome::Passed { .. });
+        StepReport {
+            walkthrough: step
+                .walkthrough
+                .as_ref()
+                .filter(|_| passed)
+                .map(|page| format!("book/src/{page}")),
+            ..StepReport::new(exercise, step, outcome)
         }
     }
 }
@@ -122,14 +140,140 @@ impl MutantReport {
     }
 }
 
-/// Colours only on a terminal, and never when NO_COLOR is set.
-fn paint(code: &str, text: &str) -> String {
-    let tty = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    if tty {
-        format!("\x1b[{code}m{text}\x1b[0m")
-    } else {
-        text.to_owned()
+/// Where the learner stands over the exercises graded: the figures of the
+/// line `grade` ends with, and the line itself.
+#[derive(Debug, Serialize)]
+pub struct Progress {
+    pub passed: usize,
+    pub skipped: usize,
+    pub inconclusive: usize,
+    pub total: usize,
+    /// The first step that is not passed (failed, timed out, not started,
+    /// does not compile), in the order the exercises are worked through.
+    pub next: Option<NextStep>,
+    /// Every step passed or was skipped.
+    pub done: bool,
+    /// The line, as printed.
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NextStep {
+    pub exercise: String,
+    pub step: String,
+    pub title: String,
+    pub file: String,
+    pub hint: String,
+    /// False when the exercise's code does not compile: that comes first.
+    pub compiles: bool,
+}
+
+/// What a progress line is about.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    /// Every exercise, in the order they are worked through.
+    Course,
+    /// One exercise, and the one to do after it (`None` for the last).
+    Exercise { following: Option<&'a str> },
+}
+
+impl Progress {
+    /// The progress over `reports`, which are in the order of work.
+    pub fn of(reports: &[ExerciseReport], scope: Scope<'_>) -> Progress {
+        let sum = |f: fn(&ExerciseReport) -> usize| reports.iter().map(f).sum::<usize>();
+        let (passed, skipped, inconclusive, total) = (
+            sum(|r| r.passed),
+            sum(|r| r.skipped),
+            sum(|r| r.inconclusive),
+            sum(|r| r.total),
+        );
+        let next = reports.iter().find_map(|r| {
+            let step = r.steps.iter().find(|s| s.outcome.is_fault())?;
+            Some(NextStep {
+                exercise: r.exercise.clone(),
+                step: step.id.clone(),
+                title: step.title.clone(),
+                file: step.file.clone(),
+                hint: step.hint.clone(),
+                compiles: !r.steps.iter().any(|s| s.outcome == Outcome::NotBuilt),
+            })
+        });
+        let done = passed + skipped == total;
+        let mut progress = Progress {
+            passed,
+            skipped,
+            inconclusive,
+            total,
+            next,
+            done,
+            summary: String::new(),
+        };
+        progress.summary = progress.line(reports, scope);
+        progress
     }
+
+    fn line(&self, reports: &[ExerciseReport], scope: Scope<'_>) -> String {
+        let of = match (scope, reports) {
+            (Scope::Exercise { .. }, [one]) => format!(" of {}", one.exercise),
+            _ => String::new(),
+        };
+        let mut figures = if self.done && self.skipped == 0 {
+            format!("all {} steps{of} passed", self.total)
+        } else {
+            format!("{} of {} steps{of} passed", self.passed, self.total)
+        };
+        if self.skipped > 0 {
+            figures.push_str(&format!(", {} skipped", self.skipped));
+        }
+        if self.inconclusive > 0 {
+            figures.push_str(&format!(", {} inconclusive", self.inconclusive));
+        }
+        if let Some(next) = &self.next {
+            return if next.compiles {
+                format!(
+                    "{figures}; next: {} › {} in {} — {}",
+                    next.exercise, next.step, next.file, next.hint
+                )
+            } else {
+                format!(
+                    "{figures}; next: make {0} compile (the first error cargo printed), then {0} › {1}",
+                    next.exercise, next.step
+                )
+            };
+        }
+        if !self.done {
+            return format!(
+                "{figures}; every step that could be judged passed: grade again on a quieter machine"
+            );
+        }
+        let benches: Vec<String> = reports
+            .iter()
+            .map(|r| format!("`cargo xtask bench {}`", r.exercise))
+            .collect();
+        match scope {
+            Scope::Exercise {
+                following: Some(following),
+            } => format!(
+                "{figures} — well done! Next: the {following} exercise (`cargo xtask grade {following}`);                  {} measures these strategies on this machine",
+                benches.join(", ")
+            ),
+            _ => format!(
+                "{figures} — well done! Next: measure the strategies on this machine ({}) and read                  the walkthroughs in the book (`mdbook serve book --open`)",
+                benches.join(", ")
+            ),
+        }
+    }
+}
+
+pub fn print_progress(progress: &Progress) {
+    println!();
+    println!("{}", paint("1", &progress.summary));
+}
+
+/// Colours as `--color` decided (by default only on a terminal, and
+/// never when NO_COLOR is set).
+fn paint(code: &str, text: &str) -> String {
+    cli::Output::get().paint(code, text)
 }
 
 fn mark(outcome: &Outcome) -> String {
@@ -165,9 +309,14 @@ pub fn print_step(step: &StepReport) {
     for line in wrap(&step.outcome.detail(), 88) {
         println!("      {line}");
     }
+    if let Some(page) = &step.walkthrough {
+        println!("      walkthrough: {page}");
+    }
 }
 
-pub fn print_footer(report: &ExerciseReport) {
+/// The score, and with `next` what to do next (else a progress line over
+/// all exercises follows and says it).
+pub fn print_footer(report: &ExerciseReport, next: bool) {
     let mut score = format!("score: {}/{} steps passed", report.passed, report.total);
     if report.skipped > 0 {
         score.push_str(&format!(", {} skipped", report.skipped));
@@ -184,6 +333,9 @@ pub fn print_footer(report: &ExerciseReport) {
             "  the code does not compile, so the steps above could not run: fix the first \
              error cargo printed above the report, then grade again"
         );
+        return;
+    }
+    if !next {
         return;
     }
     match report.steps.iter().find(|s| s.outcome.is_fault()) {
@@ -337,6 +489,167 @@ mod tests {
         assert_eq!(lines.join(" "), text);
     }
 
+    fn exercise(name: &str, steps: &[&str]) -> Exercise {
+        Exercise {
+            name: name.into(),
+            package: format!("{name}-exercise"),
+            dir: format!("exercises/{name}").into(),
+            solution: format!("{name}-solution"),
+            solution_dir: format!("solutions/{name}").into(),
+            steps: steps
+                .iter()
+                .map(|id| Step {
+                    id: (*id).into(),
+                    title: format!("the {id} step"),
+                    test: (*id).into(),
+                    file: format!("src/{id}.rs"),
+                    binary: "grade".into(),
+                    timeout: 1,
+                    walkthrough: Some(format!("{name}/walkthrough/{id}.md")),
+                })
+                .collect(),
+            mutants: vec![],
+            given: Default::default(),
+            stubs: Default::default(),
+        }
+    }
+
+    /// A learner's report of `exercise` with these outcomes, in step order.
+    fn graded(exercise: &Exercise, outcomes: Vec<Outcome>) -> ExerciseReport {
+        let mut report = ExerciseReport::new(exercise);
+        for (step, outcome) in exercise.steps.iter().zip(outcomes) {
+            report.push(StepReport::learner(exercise, step, outcome));
+        }
+        report
+    }
+
+    fn passed() -> Outcome {
+        Outcome::Passed { notes: vec![] }
+    }
+
+    fn not_started() -> Outcome {
+        Outcome::NotStarted {
+            location: "src/x.rs:1".into(),
+        }
+    }
+
+    #[test]
+    fn progress_names_the_first_step_not_passed_in_the_order_of_work() {
+        let concepts = exercise("concepts", &["primes", "queue"]);
+        let crawler = exercise("crawler", &["links", "threads", "async"]);
+        let unclear = Outcome::Inconclusive {
+            message: "busy".into(),
+        };
+        let reports = [
+            graded(&concepts, vec![passed(), unclear.clone()]),
+            graded(&crawler, vec![passed(), not_started(), passed()]),
+        ];
+        let progress = Progress::of(&reports, Scope::Course);
+        assert_eq!((progress.passed, progress.total), (3, 5));
+        let next = progress.next.as_ref().unwrap();
+        // An inconclusive step is not the next thing to work on.
+        assert_eq!(
+            (next.exercise.as_str(), next.step.as_str()),
+            ("crawler", "threads")
+        );
+        assert_eq!(
+            progress.summary,
+            "3 of 5 steps passed, 1 inconclusive; next: crawler › threads in \
+             exercises/crawler/src/threads.rs — cargo xtask hint crawler threads"
+        );
+        assert!(!progress.done);
+
+        let one = Progress::of(&reports[1..], Scope::Exercise { following: None });
+        assert!(
+            one.summary
+                .starts_with("2 of 3 steps of crawler passed; next: crawler › threads")
+        );
+
+        let broken = [graded(
+            &crawler,
+            vec![Outcome::NotBuilt, Outcome::NotBuilt, Outcome::NotBuilt],
+        )];
+        let broken = Progress::of(&broken, Scope::Course);
+        assert!(
+            broken.summary.contains("next: make crawler compile"),
+            "{}",
+            broken.summary
+        );
+    }
+
+    #[test]
+    fn progress_congratulates_and_names_what_comes_next_when_all_passed() {
+        let concepts = exercise("concepts", &["primes", "queue"]);
+        let skipped = Outcome::Skipped {
+            reason: "1 core".into(),
+        };
+        let reports = [graded(&concepts, vec![passed(), skipped])];
+        let one = Progress::of(
+            &reports,
+            Scope::Exercise {
+                following: Some("crawler"),
+            },
+        );
+        assert!(one.done && one.next.is_none());
+        assert!(
+            one.summary
+                .starts_with("1 of 2 steps of concepts passed, 1 skipped — well done!"),
+            "{}",
+            one.summary
+        );
+        assert!(
+            one.summary.contains("`cargo xtask grade crawler`"),
+            "{}",
+            one.summary
+        );
+
+        let all = [graded(&concepts, vec![passed(), passed()])];
+        let all = Progress::of(&all, Scope::Course);
+        assert!(
+            all.summary.starts_with("all 2 steps passed — well done!"),
+            "{}",
+            all.summary
+        );
+        assert!(all.summary.contains("cargo xtask bench concepts") && all.summary.contains("book"));
+
+        let only_unclear = [graded(
+            &concepts,
+            vec![
+                passed(),
+                Outcome::Inconclusive {
+                    message: "busy".into(),
+                },
+            ],
+        )];
+        let only_unclear = Progress::of(&only_unclear, Scope::Course);
+        assert!(!only_unclear.done && only_unclear.next.is_none());
+        assert!(
+            only_unclear.summary.contains("quieter machine"),
+            "{}",
+            only_unclear.summary
+        );
+    }
+
+    #[test]
+    fn a_walkthrough_is_named_only_once_the_step_passed() {
+        let concepts = exercise("concepts", &["primes", "queue"]);
+        let report = graded(&concepts, vec![passed(), not_started()]);
+        assert_eq!(
+            report.steps[0].walkthrough.as_deref(),
+            Some("book/src/concepts/walkthrough/primes.md")
+        );
+        assert_eq!(report.steps[1].walkthrough, None);
+        // The reference's grade (StepReport::new) never names one.
+        let reference = StepReport::new(&concepts, &concepts.steps[0], passed());
+        assert_eq!(reference.walkthrough, None);
+        let json = serde_json::to_value(&report.steps).unwrap();
+        assert_eq!(
+            json[0]["walkthrough"],
+            "book/src/concepts/walkthrough/primes.md"
+        );
+        assert!(json[1].get("walkthrough").is_none());
+    }
+
     #[test]
     fn a_mutant_is_caught_only_by_its_own_diagnosis() {
         let exercise = Exercise {
@@ -348,6 +661,7 @@ mod tests {
             steps: vec![],
             mutants: vec![],
             given: Default::default(),
+            stubs: Default::default(),
         };
         let mutant = Mutant {
             name: "x".into(),

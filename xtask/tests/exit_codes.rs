@@ -29,6 +29,15 @@ fn what_cannot_be_done_exits_two_and_says_why() {
             &["run", "no-such-program"][..],
             "there is no example program",
         ),
+        (
+            &["reset", "no-such-exercise"][..],
+            "there is no exercise `no-such-exercise`; there are: concepts",
+        ),
+        (
+            &["reset", "concepts", "no-such-step"][..],
+            "its steps are: primes-threads, primes-rayon",
+        ),
+        (&["grade", "--color", "sometimes"][..], "sometimes"),
     ] {
         let output = xtask(args);
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -42,4 +51,12 @@ fn help_exits_zero() {
     let output = xtask(&["--help"]);
     assert_eq!(output.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&output.stdout).contains("grade"));
+}
+
+#[test]
+fn version_exits_zero_and_names_the_program() {
+    let output = xtask(&["--version"]);
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.starts_with("cargo xtask "), "{stdout}");
 }
