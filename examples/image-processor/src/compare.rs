@@ -8,7 +8,7 @@
 use crate::batch::{BatchReport, Strategy, run};
 use crate::kata;
 use crate::photos::demo_photos;
-use crate::report::{describe, table};
+use crate::report::{describe, table, takeaway};
 use anyhow::{Context, Result};
 use cli::human;
 use kata::Settings;
@@ -116,6 +116,9 @@ pub fn compare(args: Comparison, out: &cli::Output) -> Result<cli::Finished> {
     }
     println!();
     print!("{}", table(&reports));
+    if let Some(line) = takeaway(&reports) {
+        println!("{line}");
+    }
     // Each failed photo once, however many runs failed it.
     let failures: BTreeSet<(&Path, &str)> = reports
         .iter()

@@ -4,7 +4,7 @@
 //!
 //! The unit tests below run with `cargo test -p image-processor --lib`.
 
-use crate::batch::BatchReport;
+use crate::batch::{BatchReport, Strategy};
 use crate::kata;
 use cli::human;
 use cli::table::Table;
@@ -121,9 +121,7 @@ pub fn table(strategies: &[Vec<BatchReport>]) -> String {
     for runs in strategies {
         let walls: Vec<f64> = runs.iter().map(|r| r.wall_s).collect();
         let rates = rates(runs);
-        let mut by_wall: Vec<&BatchReport> = runs.iter().collect();
-        by_wall.sort_by(|a, b| a.wall_s.total_cmp(&b.wall_s));
-        let typical = by_wall[(by_wall.len() - 1) / 2];
+        let typical = typical(runs);
         let median_rate = spread(&rates).1;
         table.row([
             typical.strategy.name().to_owned(),
@@ -142,6 +140,70 @@ pub fn table(strategies: &[Vec<BatchReport>]) -> String {
         ]);
     }
     table.to_string()
+}
+
+/// The run of median wall time of each strategy.
+fn typical(runs: &[BatchReport]) -> &BatchReport {
+    let mut by_wall: Vec<&BatchReport> = runs.iter().collect();
+    by_wall.sort_by(|a, b| a.wall_s.total_cmp(&b.wall_s));
+    by_wall[(by_wall.len() - 1) / 2]
+}
+
+/// The comparison's one-line takeaway, worked out from the typical runs in
+/// `strategies` (never a claim the figures do not show): what rayon gained
+/// over one image at a time on this machine's cores, and what a thread per
+/// image cost for the same work. `None` when there is no rayon row, or
+/// nothing to compare it with.
+pub fn takeaway(strategies: &[Vec<BatchReport>]) -> Option<String> {
+    let find = |strategy: Strategy| {
+        strategies
+            .iter()
+            .find(|runs| runs.first().is_some_and(|r| r.strategy == strategy))
+            .map(|runs| typical(runs))
+    };
+    let rayon = find(Strategy::Rayon)?;
+    let mut parts = Vec::new();
+    if let Some(sequential) = find(Strategy::Sequential).filter(|s| s.images_per_s > 0.0) {
+        parts.push(format!(
+            "rayon processed {} the rate of one image at a time, keeping {} cores busy with {}",
+            human::times(rayon.images_per_s / sequential.images_per_s),
+            human::sig3(rayon.cores_used),
+            human::count(rayon.jobs, "thread", "threads"),
+        ));
+    }
+    if let Some(each) = find(Strategy::ThreadPerImage).filter(|t| t.images_per_s > 0.0) {
+        let speed = each.images_per_s / rayon.images_per_s.max(f64::MIN_POSITIVE);
+        let pace = if (0.9..=1.1).contains(&speed) {
+            "about as fast".to_owned()
+        } else if speed > 1.0 {
+            format!("{} faster", human::times(speed))
+        } else {
+            format!("{} slower", human::times(1.0 / speed))
+        };
+        let memory = match (each.peak_heap_bytes, rayon.peak_heap_bytes) {
+            (Some(each_heap), Some(rayon_heap)) if each_heap > rayon_heap + rayon_heap / 4 => {
+                format!(
+                    " and held {} at once against rayon's {}",
+                    human::bytes(each_heap),
+                    human::bytes(rayon_heap)
+                )
+            }
+            _ => String::new(),
+        };
+        parts.push(format!(
+            "a thread per image was {pace} but started {}{memory}: a pool the size of the \
+             cores bounds both, whatever the folder holds",
+            human::count(each.jobs, "thread", "threads"),
+        ));
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    let mut line = parts.join("; ");
+    if let Some(first) = line.get(..1) {
+        line = first.to_uppercase() + &line[1..];
+    }
+    Some(format!("{line}."))
 }
 
 /// The summary of a folder run: what was done, how fast, what was left
@@ -183,7 +245,6 @@ pub fn summary(report: &BatchReport, output: &Path) -> String {
 mod tests {
     use super::*;
     use crate::SUBJECT;
-    use crate::batch::Strategy;
 
     fn report(strategy: Strategy, images_per_s: f64) -> BatchReport {
         BatchReport {
@@ -232,6 +293,34 @@ mod tests {
         assert!(rayon.contains("25.0 (20.0–40.0)"), "{text}");
         assert!(rayon.contains("2.50×"), "{text}");
         assert_eq!(spread(&[4.0, 1.0, 2.0, 3.0]), (1.0, 2.5, 4.0));
+    }
+
+    #[test]
+    fn the_takeaway_says_what_the_figures_show() {
+        let mut each = report(Strategy::ThreadPerImage, 19.0);
+        each.jobs = 100;
+        each.peak_heap_bytes = Some(1_050_000_000);
+        let mut rayon = report(Strategy::Rayon, 20.0);
+        rayon.cores_used = 1.96;
+        let line = takeaway(&[
+            vec![report(Strategy::Sequential, 10.0)],
+            vec![each.clone()],
+            vec![rayon.clone()],
+        ])
+        .expect("a takeaway");
+        assert!(line.starts_with("Rayon processed 2.00× the rate"), "{line}");
+        assert!(line.contains("1.96 cores busy with 2 threads"), "{line}");
+        assert!(line.contains("was about as fast but started 100 threads and held 1.05 GB at once against rayon's 41.9 MB"), "{line}");
+        // A thread per image that used no more memory is not said to.
+        each.peak_heap_bytes = rayon.peak_heap_bytes;
+        each.images_per_s = 30.0;
+        let line = takeaway(&[vec![each], vec![rayon]]).expect("a takeaway");
+        assert!(
+            line.contains("was 1.50× faster but started 100 threads:"),
+            "{line}"
+        );
+        assert!(!line.contains("held"), "{line}");
+        assert_eq!(takeaway(&[vec![report(Strategy::Sequential, 1.0)]]), None);
     }
 
     #[test]

@@ -579,6 +579,12 @@ fn the_comparison_table_speaks_in_units() {
     for debug in ["Jpeg {", "quality:", "Some("] {
         assert!(!text.contains(debug), "{debug}: {text}");
     }
+    // The table ends with its takeaway, in this run's figures.
+    let last = text.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("Rayon processed ") && last.contains("× the rate of one image at a time"),
+        "{text}"
+    );
     assert!(
         stderr(&out).contains("next: cargo xtask grade image-processor"),
         "{}",
