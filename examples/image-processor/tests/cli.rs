@@ -618,6 +618,18 @@ fn the_comparison_table_speaks_in_units() {
             (2, "rayon")
         ]
     );
+    // No figure above its physical bound: a process cannot keep more cores
+    // busy than it may run on (a little over, from clock granularity).
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let all: Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    for run in all.as_array().expect("every run") {
+        let used = run["cores_used"].as_f64().expect("cores_used");
+        assert!(
+            (0.0..=cores * 1.05 + 0.1).contains(&used),
+            "{} kept {used} cores busy on {cores}",
+            run["strategy"]
+        );
+    }
 }
 
 #[test]
