@@ -239,6 +239,7 @@ fn grade_steps(
     if how.live {
         report::print_header(&exercise.name, how.whose);
     }
+    let columns = report::step_columns(steps);
     for step in steps {
         let outcome = match binaries.get(&step.binary) {
             None => Outcome::NotBuilt,
@@ -250,7 +251,7 @@ fn grade_steps(
             StepReport::new(exercise, step, outcome)
         };
         if how.live {
-            report::print_step(&step_report);
+            report::print_step(&step_report, columns);
         }
         report.push(step_report);
     }

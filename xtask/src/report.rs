@@ -254,11 +254,13 @@ impl Progress {
             Scope::Exercise {
                 following: Some(following),
             } => format!(
-                "{figures} — well done! Next: the {following} exercise (`cargo xtask grade {following}`);                  {} measures these strategies on this machine",
+                "{figures} — well done! Next: the {following} exercise (`cargo xtask grade {following}`); \
+                 {} measures these strategies on this machine",
                 benches.join(", ")
             ),
             _ => format!(
-                "{figures} — well done! Next: measure the strategies on this machine ({}) and read                  the walkthroughs in the book (`mdbook serve book --open`)",
+                "{figures} — well done! Next: measure the strategies on this machine ({}) and read \
+                 the walkthroughs in the book (`mdbook serve book --open`)",
                 benches.join(", ")
             ),
         }
@@ -295,13 +297,24 @@ pub fn print_header(exercise: &str, subject: &str) {
     );
 }
 
-pub fn print_step(step: &StepReport) {
+/// The widths of the id and title columns for these steps: the longest of
+/// each, so that no title runs into its verdict. Known before the first
+/// step is graded, since the report is printed as the steps finish.
+pub fn step_columns(steps: &[&Step]) -> (usize, usize) {
+    let widest = |f: fn(&Step) -> usize| steps.iter().map(|s| f(s)).max().unwrap_or(0);
+    (
+        widest(|s| s.id.chars().count()),
+        widest(|s| s.title.chars().count()),
+    )
+}
+
+pub fn print_step(step: &StepReport, (id_width, title_width): (usize, usize)) {
     let status = match &step.outcome {
         Outcome::Failed { diagnosis, .. } => format!("failed [{diagnosis}]"),
         other => other.label().to_owned(),
     };
     println!(
-        "  {} {:<16} {:<44} {status}",
+        "  {} {:<id_width$}  {:<title_width$}  {status}",
         mark(&step.outcome),
         step.id,
         step.title
