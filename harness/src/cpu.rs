@@ -45,6 +45,62 @@ fn rusage(who: libc::c_int) -> Duration {
     to_duration(usage.ru_utime) + to_duration(usage.ru_stime)
 }
 
+/// What one child process used, as the kernel hands it over when the
+/// child is reaped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ChildUsage {
+    /// User + system CPU time, with that of the children it waited for.
+    pub cpu: Duration,
+    /// Its peak resident set, in bytes (the largest of its own and of the
+    /// children it waited for).
+    pub max_rss_bytes: u64,
+}
+
+/// Wait for `child` to end with `wait4`, which, unlike `Child::wait`, also
+/// hands back *that* child's resource usage: `getrusage(RUSAGE_CHILDREN)`
+/// adds up every child reaped so far, by whichever thread, and keeps only
+/// the largest peak memory any of them ever had.
+///
+/// The caller must not wait for `child` in any other way afterwards: once
+/// reaped, its pid is no longer this process's (std's `Child` waits only
+/// when asked to, and does not on drop). On an error the child was not
+/// reaped.
+#[cfg(unix)]
+pub fn wait_with_usage(
+    child: &std::process::Child,
+) -> std::io::Result<(std::process::ExitStatus, ChildUsage)> {
+    use std::os::unix::process::ExitStatusExt;
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    loop {
+        // SAFETY: `status` and `usage` are valid for writes; `pid` is a
+        // child of this process that nothing else waits for (the caller's
+        // contract above).
+        let rc = unsafe { libc::wait4(pid, &mut status, 0, usage.as_mut_ptr()) };
+        if rc == pid {
+            break;
+        }
+        let err = std::io::Error::last_os_error();
+        if err.kind() != std::io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+    // SAFETY: wait4 returned the pid, so it filled `usage` in.
+    let usage = unsafe { usage.assume_init() };
+    let time = |tv: libc::timeval| {
+        Duration::from_secs(tv.tv_sec as u64) + Duration::from_micros(tv.tv_usec as u64)
+    };
+    Ok((
+        std::process::ExitStatus::from_raw(status),
+        ChildUsage {
+            cpu: time(usage.ru_utime) + time(usage.ru_stime),
+            // Linux reports ru_maxrss in KiB.
+            max_rss_bytes: u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024,
+        },
+    ))
+}
+
 /// CPU time this thread alone has used so far.
 #[cfg(unix)]
 pub fn thread_cpu_time() -> Duration {

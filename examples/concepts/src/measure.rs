@@ -52,35 +52,13 @@ impl Children {
     /// stop), wait for it to end, and add its CPU time (user + system, with
     /// that of any children it waited for) to the total.
     pub fn wait(&self, mut child: Child) -> io::Result<ExitStatus> {
-        use std::os::unix::process::ExitStatusExt;
         drop(child.stdin.take());
-        let pid = child.id() as libc::pid_t;
-        let mut status: libc::c_int = 0;
-        let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-        loop {
-            // SAFETY: `status` and `usage` are valid for writes; `pid` is a
-            // child of this process that nothing else waits for (`child` is
-            // owned here, and std's `Child` waits only when asked to).
-            let rc = unsafe { libc::wait4(pid, &mut status, 0, usage.as_mut_ptr()) };
-            if rc == pid {
-                break;
-            }
-            let err = io::Error::last_os_error();
-            if err.kind() != io::ErrorKind::Interrupted {
-                return Err(err);
-            }
-        }
-        // SAFETY: wait4 returned the pid, so it filled `usage` in.
-        let usage = unsafe { usage.assume_init() };
-        let time = |tv: libc::timeval| {
-            Duration::from_secs(tv.tv_sec as u64) + Duration::from_micros(tv.tv_usec as u64)
-        };
-        self.cpu
-            .set(self.cpu.get() + time(usage.ru_utime) + time(usage.ru_stime));
+        let (status, usage) = harness::cpu::wait_with_usage(&child)?;
+        self.cpu.set(self.cpu.get() + usage.cpu);
         self.reaped.set(self.reaped.get() + 1);
         // `child` is dropped here without a second wait: std's `Child` does
         // not wait on drop, and its pid is no longer ours.
-        Ok(ExitStatus::from_raw(status))
+        Ok(status)
     }
 
     /// The CPU time of the processes reaped so far.

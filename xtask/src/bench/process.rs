@@ -55,31 +55,12 @@ impl Running {
     /// Returns the exit status and the peak resident set in bytes (with that
     /// of any children it waited for).
     fn wait_with_usage(&mut self) -> std::io::Result<(ExitStatus, u64)> {
-        use std::os::unix::process::ExitStatusExt;
-        let pid = self.child.as_ref().expect("waited for once").id() as libc::pid_t;
-        let mut status: libc::c_int = 0;
-        let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-        loop {
-            // SAFETY: `status` and `usage` are valid for writes; `pid` is our
-            // own child, which nothing else waits for (std's `Child` only
-            // waits when asked to, and it never is for this one).
-            let rc = unsafe { libc::wait4(pid, &mut status, 0, usage.as_mut_ptr()) };
-            if rc == pid {
-                break;
-            }
-            let err = std::io::Error::last_os_error();
-            if err.kind() != std::io::ErrorKind::Interrupted {
-                // Not reaped: dropping it must still kill it.
-                return Err(err);
-            }
-        }
+        let child = self.child.as_ref().expect("waited for once");
+        // Not reaped on an error: dropping `self` must still kill it.
+        let (status, usage) = harness::cpu::wait_with_usage(child)?;
         // Reaped: the handle goes, since the pid is no longer ours to kill.
         self.child = None;
-        // SAFETY: wait4 returned the pid, so it filled in `usage`.
-        let usage = unsafe { usage.assume_init() };
-        // Linux reports ru_maxrss in KiB.
-        let max_rss = u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024;
-        Ok((ExitStatus::from_raw(status), max_rss))
+        Ok((status, usage.max_rss_bytes))
     }
 }
 
