@@ -91,34 +91,14 @@ pub struct Outcome {
     pub concurrency: usize,
     /// The row's name, its limit included: `threads (16)`.
     pub label: String,
-    /// URLs fetched (or tried).
-    pub pages: usize,
-    /// 2xx answers read whole.
-    pub ok: usize,
-    /// Everything else.
-    pub failures: usize,
-    /// How many pages ended each way: "ok", "HTTP 404", "timeout"...
-    pub outcomes: BTreeMap<String, usize>,
-    /// Body bytes read.
-    pub bytes: u64,
-    /// Wall time of the crawl.
-    pub seconds: f64,
-    /// pages / seconds.
-    pub pages_per_s: f64,
-    /// The most requests the server saw at once (local site only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub peak_in_flight: Option<usize>,
+    /// The median run's figures: pages, failures, wall time, pages/s, peak
+    /// in flight, threads, heap, CPU (in the JSON, beside the fields above,
+    /// as they always were).
+    #[serde(flatten)]
+    pub median: Run,
     /// Wall time of the sequential crawl ÷ this one's (comparisons only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub speedup: Option<f64>,
-    /// See [`Probe::threads`].
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub threads: Option<usize>,
-    /// See [`Probe::peak_heap_bytes`].
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub peak_heap_bytes: Option<u64>,
-    /// See [`Run::cpu_seconds`].
-    pub cpu_seconds: f64,
     /// Every run, in the order they ran.
     pub runs: Vec<Run>,
 }
@@ -133,18 +113,8 @@ impl Outcome {
             strategy: row.strategy,
             concurrency: row.limit,
             label: row.label(),
-            pages: median.pages,
-            ok: median.ok,
-            failures: median.failures,
-            outcomes: median.outcomes,
-            bytes: median.bytes,
-            seconds: median.seconds,
-            pages_per_s: median.pages_per_s,
-            peak_in_flight: median.peak_in_flight,
+            median,
             speedup: None,
-            threads: median.threads,
-            peak_heap_bytes: median.peak_heap_bytes,
-            cpu_seconds: median.cpu_seconds,
             runs,
         }
     }
@@ -157,6 +127,20 @@ impl Outcome {
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
                 (lo.min(x), hi.max(x))
             })
+    }
+}
+
+/// `outcome.pages` and the like read the median run's figures.
+impl std::ops::Deref for Outcome {
+    type Target = Run;
+    fn deref(&self) -> &Run {
+        &self.median
+    }
+}
+
+impl std::ops::DerefMut for Outcome {
+    fn deref_mut(&mut self) -> &mut Run {
+        &mut self.median
     }
 }
 
