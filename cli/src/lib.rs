@@ -10,7 +10,9 @@
 //! - [`table`]: tables whose columns fit their content;
 //! - [`human`]: sizes, durations, rates and counts as people write them
 //!   (`46.9 MB`, `1.25 s`, `3.53 images/s`, `1 thread`), never Debug output;
-//! - [`completions`]: shell completions for a program's own flags.
+//! - [`completions`]: shell completions for a program's own flags;
+//! - [`explain_todo_panics`]: a learner's unwritten `todo!()` explained in
+//!   one line, not a backtrace.
 //!
 //! ```no_run
 //! use clap::Parser;
@@ -39,6 +41,8 @@ pub mod human;
 mod output;
 pub mod progress;
 pub mod table;
+mod todo;
 
 pub use exit::{DONE, ERROR, FAILURES, Finished, exit};
 pub use output::{ColorChoice, Common, Output, completions};
+pub use todo::explain_todo_panics;

@@ -124,10 +124,22 @@ impl Output {
 }
 
 /// Print the completion script of `command` for `shell` on stdout (a
-/// program's `completions SHELL` subcommand).
-pub fn completions(shell: clap_complete::Shell, command: &mut clap::Command) {
+/// program's `completions SHELL` subcommand). A reader that stops early
+/// (`completions bash | head`) is not an error.
+pub fn completions(
+    shell: clap_complete::Shell,
+    command: &mut clap::Command,
+) -> std::io::Result<()> {
+    use std::io::Write as _;
     let name = command.get_name().to_owned();
-    clap_complete::generate(shell, command, name, &mut std::io::stdout());
+    // Generated into memory first: clap_complete panics when it cannot
+    // write, and a closed pipe is an ordinary way for a script to end.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, command, name, &mut script);
+    match std::io::stdout().lock().write_all(&script) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
 }
 
 #[cfg(test)]

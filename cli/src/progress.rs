@@ -48,14 +48,12 @@ impl Progress {
             (Some(total), true) => (
                 ProgressBar::new(total),
                 format!(
-                    "{{prefix:>10}} [{{bar:30}}] {{pos}}/{{len}} {unit}, {{per_sec}}, {{elapsed}} {{msg}}"
+                    "{{prefix:>10}} [{{bar:30}}] {{pos}}/{{len}} {unit}, {{rate}}, {{elapsed}} {{msg}}"
                 ),
             ),
             (None, true) => (
                 ProgressBar::new_spinner(),
-                format!(
-                    "{{prefix:>10}} {{spinner}} {{pos}} {unit}, {{per_sec}}, {{elapsed}} {{msg}}"
-                ),
+                format!("{{prefix:>10}} {{spinner}} {{pos}} {unit}, {{rate}}, {{elapsed}} {{msg}}"),
             ),
             (Some(total), false) => (
                 ProgressBar::with_draw_target(Some(total), log_target()),
@@ -66,8 +64,17 @@ impl Progress {
                 format!("{{prefix}}: {{pos}} {unit}, {{elapsed}} {{msg}}"),
             ),
         };
+        // `{rate}` rather than indicatif's `{per_sec}` ("0.8756/s"): three
+        // significant figures, as every other figure here.
+        let unit_rate = self.unit.clone();
         let style = ProgressStyle::with_template(&template)
             .expect("a valid template")
+            .with_key(
+                "rate",
+                move |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = w.write_str(&crate::human::rate(state.per_sec(), &unit_rate));
+                },
+            )
             .progress_chars("=> ");
         bar.set_style(style);
         bar.set_prefix(self.label.clone());

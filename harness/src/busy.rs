@@ -177,8 +177,12 @@ pub fn describe(usage: &Usage) -> String {
 /// did `during` the measurement (a clause: "count_primes(2000000) ran"),
 /// and what to do about it.
 pub fn inconclusive_message(during: &str, usage: &Usage, attempts: usize) -> String {
+    let measured = match attempts {
+        1 => "measured once".to_owned(),
+        n => format!("measured {n} times"),
+    };
     format!(
-        "inconclusive: the machine was busy — {} while {during} (measured {attempts} time(s)), \
+        "inconclusive: the machine was busy — {} while {during} ({measured}), \
          too few were left to tell right from wrong. Close other programs (or wait for a build \
          to finish) and grade again",
         describe(usage)

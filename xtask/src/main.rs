@@ -55,6 +55,7 @@ use std::process::ExitCode;
     name = "cargo xtask",
     bin_name = "cargo xtask",
     version,
+    propagate_version = true,
     about = "Grade, hint and watch the exercises of When to Use What",
     after_help = "Start with `cargo xtask grade`, then `cargo xtask hint concepts`."
 )]

@@ -21,6 +21,7 @@ use std::time::Duration;
 #[command(
     name = "concepts",
     version,
+    propagate_version = true,
     about = "The lessons behind the concurrency decision table, measured on this machine",
     long_about = "Runs each lesson several ways — the serial baseline beside the concurrent \
                   versions — and prints wall time, speed-up, cores used and the lesson's own \
@@ -101,7 +102,6 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Print a shell completion script.
-    #[command(hide = true)]
     Completions {
         /// bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
@@ -152,6 +152,10 @@ impl Which {
 static ALLOC: harness::alloc::Counting = harness::alloc::Counting;
 
 fn main() -> std::process::ExitCode {
+    // Built on the learner's code: an unwritten step is explained, not a
+    // backtrace.
+    #[cfg(feature = "mine")]
+    cli::explain_todo_panics();
     // The `gil`, `processes` and `overhead` lessons re-execute this program
     // as workers: those runs do their share and nothing else (no argument
     // parsing, no logs), before anything below.
@@ -191,7 +195,7 @@ fn worker() -> Option<Result<()>> {
 
 fn run(cli: &Cli, out: &cli::Output) -> Result<cli::Finished> {
     if let Some(Command::Completions { shell }) = cli.command {
-        cli::completions(shell, &mut Cli::command());
+        cli::completions(shell, &mut Cli::command())?;
         return Ok(cli::Finished::Clean);
     }
     if cli.requests == 0 || cli.latency_ms == 0 || cli.workers == 0 {

@@ -76,7 +76,6 @@ enum Command {
     /// first.
     Serve(ServeArgs),
     /// Print a shell completion script.
-    #[command(hide = true)]
     Completions {
         /// bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
@@ -199,6 +198,10 @@ fn parse_hostile(text: &str) -> Result<Vec<Hostile>, String> {
 }
 
 fn main() -> std::process::ExitCode {
+    // Built on the learner's code: an unwritten step is explained, not a
+    // backtrace.
+    #[cfg(feature = "mine")]
+    cli::explain_todo_panics();
     let cli = Cli::parse();
     // Logs on stderr, warnings by default (robots.txt unreadable, ...),
     // errors only with --quiet, RUST_LOG=info or debug for more.
@@ -212,7 +215,7 @@ fn run(cli: Cli, out: &cli::Output) -> Result<cli::Finished> {
     match cli.command {
         Some(Command::Serve(args)) => serve(args, out),
         Some(Command::Completions { shell }) => {
-            cli::completions(shell, &mut Cli::command());
+            cli::completions(shell, &mut Cli::command())?;
             Ok(cli::Finished::Clean)
         }
         None => match cli.crawl.url.clone() {

@@ -28,6 +28,7 @@ static ALLOC: harness::alloc::Counting = harness::alloc::Counting;
 #[command(
     name = "image-processor",
     version,
+    propagate_version = true,
     about = "Thumbnail a folder of photos on every core (rayon)",
     long_about = "Without --input: generates 100 photo-like images (2–12 megapixels) in a temporary \
                   folder and processes them sequentially, with a thread per image and with rayon, \
@@ -57,7 +58,6 @@ enum Command {
     /// Write a set of generated, photo-like JPEG and PNG images into a folder.
     Generate(GenerateArgs),
     /// Print the completion script of a shell.
-    #[command(hide = true)]
     Completions {
         /// bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
@@ -215,14 +215,17 @@ impl ProcessArgs {
 }
 
 fn main() -> ExitCode {
+    // Built on the learner's code: an unwritten step is explained, not a
+    // backtrace.
+    #[cfg(feature = "mine")]
+    cli::explain_todo_panics();
     let cli = Cli::parse();
     let out = cli.common.init();
     let result = match cli.command {
         Some(Command::Generate(args)) => generate(&args, &out),
-        Some(Command::Completions { shell }) => {
-            cli::completions(shell, &mut Cli::command());
-            Ok(cli::Finished::Clean)
-        }
+        Some(Command::Completions { shell }) => cli::completions(shell, &mut Cli::command())
+            .map(|()| cli::Finished::Clean)
+            .map_err(Into::into),
         None => {
             // JSON is for a program: no progress, no notes beside it.
             let out = cli::Output {
