@@ -165,9 +165,16 @@ pub fn show(
         let mut lines = hints[level - 1].lines();
         let title = lines.next().unwrap_or_default();
         println!("hint {level} of {}: {title}", hints.len());
+        // Markdown's code fences are for the book; on a terminal the code
+        // is set off by its indent instead.
+        let mut in_code = false;
         for line in lines {
-            if line.is_empty() {
+            if line.trim_start().starts_with("```") {
+                in_code = !in_code;
+            } else if line.is_empty() {
                 println!();
+            } else if in_code {
+                println!("      {line}");
             } else {
                 println!("  {line}");
             }

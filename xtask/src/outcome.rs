@@ -128,7 +128,7 @@ pub fn judge(run: &Run) -> Outcome {
     if !run.success {
         if let Some(location) = todo_location(&run.output) {
             return Outcome::NotStarted {
-                location: location.to_owned(),
+                location: tidy(location),
             };
         }
         let failure = events.iter().find_map(|e| match e {
@@ -219,6 +219,23 @@ fn panics(output: &str) -> impl Iterator<Item = (&str, &str)> {
     })
 }
 
+/// `exercises/concepts/tests/../src/queue.rs:46` as the learner would
+/// write it: `exercises/concepts/src/queue.rs:46` (a suite includes its
+/// files by relative paths, and the compiler keeps them in its locations).
+fn tidy(location: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in location.split('/') {
+        match part {
+            ".." if parts.last().is_some_and(|p| *p != "..") => {
+                parts.pop();
+            }
+            "." => {}
+            _ => parts.push(part),
+        }
+    }
+    parts.join("/")
+}
+
 /// Where the first `todo!()` (or `unimplemented!()`) was reached, if any.
 fn todo_location(output: &str) -> Option<&str> {
     panics(output)
@@ -268,6 +285,16 @@ pub fn judge_mutant(run: &Run, expected: &str) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_location_is_shown_without_detours() {
+        assert_eq!(
+            tidy("exercises/concepts/tests/../src/queue.rs:46"),
+            "exercises/concepts/src/queue.rs:46"
+        );
+        assert_eq!(tidy("./src/a/../b.rs:1"), "src/b.rs:1");
+        assert_eq!(tidy("../x/y.rs:2"), "../x/y.rs:2");
+    }
 
     fn run(success: bool, output: &str) -> Run {
         Run {

@@ -15,6 +15,7 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, CommandFactory, Parser, Subcommand};
+use cli::human;
 use crawler::kata::Options;
 use crawler::{Comparison, Outcome, Strategy};
 use site::{Hostile, Latency, Site, SiteConfig};
@@ -120,8 +121,8 @@ struct CrawlArgs {
     /// Retries after a 5xx answer or a timeout (async).
     #[arg(long, default_value_t = 2)]
     retries: u32,
-    /// Read at most this many bytes of one page.
-    #[arg(long, default_value_t = 8 << 20)]
+    /// Read at most this much of one page: bytes, or with a unit (500kB, 8MiB, 1GB).
+    #[arg(long, default_value = "8MiB", value_parser = parse_bytes)]
     max_body: u64,
     /// The User-Agent sent, and matched against robots.txt.
     #[arg(long)]
@@ -186,6 +187,33 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
             "`{text}` is not a single duration (like 10s or 500ms)"
         )),
     }
+}
+
+/// A size: `8388608`, `500kB`, `8MiB`, `1GB` (kB, MB, GB in thousands;
+/// KiB, MiB, GiB in 1024s).
+fn parse_bytes(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size (like 8MiB or 500kB)"))?;
+    let scale: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "kB" | "KB" | "k" => 1_000,
+        "MB" | "M" => 1_000_000,
+        "GB" | "G" => 1_000_000_000,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        other => return Err(format!("{other:?} is not a unit of size (B, kB, MB, GB, KiB, MiB, GiB)")),
+    };
+    number
+        .checked_mul(scale)
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("{text:?}: a size must be more than 0 and fit in 64 bits"))
 }
 
 fn parse_hostile(text: &str) -> Result<Vec<Hostile>, String> {
@@ -377,10 +405,20 @@ fn next_after_comparison(outcomes: &[Outcome]) -> String {
     }
 }
 
+/// A latency in words (its `Display` is the flag's syntax, `20ms~0.5`).
 fn describe(latency: Latency) -> String {
     match latency {
         Latency::None => "no added latency".into(),
-        other => other.to_string(),
+        Latency::Fixed(d) => human::duration(d),
+        Latency::Uniform { min, max } => format!(
+            "{} to {}, uniformly",
+            human::duration(min),
+            human::duration(max)
+        ),
+        Latency::LogNormal { median, sigma } => format!(
+            "a median of {}, log-normal with σ {sigma}",
+            human::duration(median)
+        ),
     }
 }
 

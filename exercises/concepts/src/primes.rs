@@ -5,7 +5,8 @@
 //! as on one, and the usual answer is `multiprocessing`. Rust has no such
 //! lock: threads run on different cores at the same time. The grader
 //! measures it: `cores used = CPU time ÷ wall time` must reach 0.8 × the
-//! cores your machine has.
+//! cores other programs left free while it ran (all of them, on a quiet
+//! machine; when too few were free to tell, the step is inconclusive).
 //!
 //! `is_prime` and `count_primes_serial` are given; they are the baseline and
 //! the answer your versions must match.
@@ -50,8 +51,9 @@ pub fn count_primes_serial(limit: u64) -> u64 {
 /// the thread with the last slice finishes long after the others. The
 /// grader asks for twice as many threads as cores, which hides most of that
 /// (the OS keeps the cores busy while any two threads remain), but see it
-/// for yourself with `cargo xtask run concepts --mine -- gil`, which uses
-/// one thread per core: its "cores used" column shows the idle tail. Handing
+/// for yourself, once `count_primes_rayon` below is written too, with
+/// `cargo xtask run concepts --mine -- gil`, which uses one thread per
+/// core: its "cores used" column shows the idle tail. Handing
 /// out many small chunks fixes it (an `AtomicU64` cursor that each thread
 /// `fetch_add`s to take the next chunk works well).
 ///
