@@ -80,9 +80,24 @@ pub fn process(args: FolderRun, out: &cli::Output) -> Result<cli::Finished> {
     } else {
         Strategy::Rayon
     };
+    // The same count as the summary's "N of M": what was found, and what
+    // of it is left alone or refused before anything runs.
+    let mut aside = Vec::new();
+    if !plan.skipped.is_empty() {
+        aside.push(format!("{} already done", plan.skipped.len()));
+    }
+    if !plan.refused.is_empty() {
+        aside.push(format!("{} refused", plan.refused.len()));
+    }
     out.note(format_args!(
-        "{} ({}) into {} with {}",
-        human::count(plan.jobs.len(), "image", "images"),
+        "{} found{}; {} to process ({}) into {} with {}",
+        human::count(images, "image", "images"),
+        if aside.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", aside.join(", "))
+        },
+        plan.jobs.len(),
         describe(&settings),
         output.display(),
         human::count(threads, "thread", "threads")
@@ -106,6 +121,12 @@ pub fn process(args: FolderRun, out: &cli::Output) -> Result<cli::Finished> {
         if report.processed == 0 && report.skipped > 0 {
             out.note(format_args!(
                 "next: the thumbnails already in {} were kept; add --overwrite to redo them",
+                output.display()
+            ));
+        } else if report.failed > 0 {
+            out.note(format_args!(
+                "next: the thumbnails are in {}; the files listed as failed were left out \
+                 (fix or remove them, and run again: what is done is kept)",
                 output.display()
             ));
         } else if report.processed > 0 || report.skipped > 0 {

@@ -108,12 +108,12 @@ pub fn table(strategies: &[Vec<BatchReport>]) -> String {
         .map_or(0.0, |runs| spread(&rates(runs)).1);
     let mut table = Table::new([
         "strategy",
-        "threads",
+        "workers",
         "wall",
         "images/s",
         "speed-up",
         "cores used",
-        "added threads",
+        "threads started",
         "peak heap",
         "peak RSS",
     ])
@@ -209,6 +209,19 @@ pub fn takeaway(strategies: &[Vec<BatchReport>]) -> Option<String> {
 /// The summary of a folder run: what was done, how fast, what was left
 /// alone, and every failure with its reason, each once.
 pub fn summary(report: &BatchReport, output: &Path) -> String {
+    if report.processed == 0 && report.failed == 0 && report.skipped > 0 {
+        // Nothing ran: no time, rate or cores to speak of.
+        return format!(
+            "Nothing to do: {} already in {} (add --overwrite to redo {})",
+            if report.skipped == 1 {
+                "the 1 output is".to_owned()
+            } else {
+                format!("all {} outputs are", report.skipped)
+            },
+            output.display(),
+            if report.skipped == 1 { "it" } else { "them" }
+        );
+    }
     let mut out = format!(
         "{} of {} processed into {} in {} ({}; {} cores busy, {}; peak heap {}); {} read → {} \
          written",
@@ -333,6 +346,18 @@ mod tests {
         assert!(text.contains("1 thread;"), "{text}");
         assert!(text.contains("1 skipped: its output"), "{text}");
         assert!(!text.contains("failed"), "{text}");
+    }
+
+    #[test]
+    fn a_run_with_everything_done_says_so_without_figures() {
+        let mut done = report(Strategy::Rayon, 0.0);
+        done.processed = 0;
+        done.skipped = 3;
+        let text = summary(&done, Path::new("out"));
+        assert_eq!(
+            text,
+            "Nothing to do: all 3 outputs are already in out (add --overwrite to redo them)"
+        );
     }
 
     #[test]
