@@ -13,10 +13,26 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 
 /// Run `command` to the end and read what it prints on stdout as JSON.
 pub fn json<T: DeserializeOwned>(command: &mut Command) -> Result<T> {
+    json_if(command, |code| code == Some(i32::from(cli::DONE)))
+}
+
+/// [`json`] for one of this workspace's programs, whose exit code 1 means
+/// "done, and found failures" (pages that answered 404 on a real site):
+/// its JSON is complete, and the failures are in it.
+pub fn json_done<T: DeserializeOwned>(command: &mut Command) -> Result<T> {
+    json_if(command, |code| {
+        code == Some(i32::from(cli::DONE)) || code == Some(i32::from(cli::FAILURES))
+    })
+}
+
+fn json_if<T: DeserializeOwned>(
+    command: &mut Command,
+    done: impl Fn(Option<i32>) -> bool,
+) -> Result<T> {
     let output = command
         .output()
         .with_context(|| format!("cannot run {command:?}"))?;
-    if !output.status.success() {
+    if !done(output.status.code()) {
         bail!(
             "{command:?} failed:\n{}",
             String::from_utf8_lossy(&output.stderr)
@@ -240,5 +256,9 @@ mod tests {
         assert_eq!(value, [1, 2]);
         let err = json::<Vec<u32>>(&mut sh("echo broken >&2; exit 1")).unwrap_err();
         assert!(format!("{err:#}").contains("broken"), "{err:#}");
+        // Done with failures found: the JSON holds them.
+        let value: Vec<u32> = json_done(&mut sh("echo '[3]'; exit 1")).unwrap();
+        assert_eq!(value, [3]);
+        assert!(json_done::<Vec<u32>>(&mut sh("echo '[3]'; exit 2")).is_err());
     }
 }
