@@ -208,7 +208,11 @@ fn parse_bytes(text: &str) -> Result<u64, String> {
         "KiB" => 1 << 10,
         "MiB" => 1 << 20,
         "GiB" => 1 << 30,
-        other => return Err(format!("{other:?} is not a unit of size (B, kB, MB, GB, KiB, MiB, GiB)")),
+        other => {
+            return Err(format!(
+                "{other:?} is not a unit of size (B, kB, MB, GB, KiB, MiB, GiB)"
+            ));
+        }
     };
     number
         .checked_mul(scale)
