@@ -42,6 +42,43 @@ static CALLS: Mutex<Vec<Call>> = Mutex::new(Vec::new());
 /// names a writer chose).
 static RENAMED_FROM: Mutex<Vec<std::path::PathBuf>> = Mutex::new(Vec::new());
 
+/// The threads (Linux thread ids) that synced a file, one entry per sync,
+/// since the last [`take_sync_threads`]: a sync on an async runtime's own
+/// thread stalls every task on it while the disk works.
+static SYNC_THREADS: Mutex<Vec<i64>> = Mutex::new(Vec::new());
+
+/// The thread ids of the syncs seen since the last call, in order.
+pub fn take_sync_threads() -> Vec<i64> {
+    std::mem::take(
+        &mut *SYNC_THREADS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    )
+}
+
+/// The calling thread's Linux thread id (0 elsewhere), to compare with
+/// [`take_sync_threads`].
+pub fn current_thread_id() -> i64 {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: gettid takes no arguments and cannot fail.
+        unsafe { libc::syscall(libc::SYS_gettid) }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        0
+    }
+}
+
+fn record_sync_thread() {
+    let mut threads = SYNC_THREADS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if threads.len() < KEPT {
+        threads.push(current_thread_id());
+    }
+}
+
 /// The names files were renamed *from* since the last call, in order.
 pub fn take_renamed_from() -> Vec<std::path::PathBuf> {
     std::mem::take(
@@ -188,6 +225,7 @@ pub fn fsync(fd: libc::c_int) -> libc::c_int {
         && let Some(file) = identity_of_fd(fd)
     {
         record(Call::Sync { file });
+        record_sync_thread();
     }
     rc
 }
@@ -202,6 +240,7 @@ pub fn fdatasync(fd: libc::c_int) -> libc::c_int {
         && let Some(file) = identity_of_fd(fd)
     {
         record(Call::Sync { file });
+        record_sync_thread();
     }
     rc
 }

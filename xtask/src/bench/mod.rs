@@ -6,6 +6,7 @@
 //! cargo xtask bench concepts [--python]          the lessons, optionally beside CPython
 //! cargo xtask bench crawler [--docs DIR]         the crawler's strategies, Python and wget
 //! cargo xtask bench image-processor [--photos DIR]   thumbnails: ours, Pillow, libvips, ImageMagick
+//! cargo xtask bench chat-server [--connections N]    10,000 idle WebSockets: ours, Python, Node
 //! ```
 //!
 //! The book quotes no figure of its own: it includes these pages, and says
@@ -24,6 +25,8 @@
 //!   CPU and memory of the children measured).
 
 mod chart;
+mod chat_peers;
+mod chat_server;
 mod concepts;
 mod crawler;
 mod crawler_docs;
@@ -55,6 +58,10 @@ enum Bench {
     /// Thumbnailing real photos: ours (sequential and rayon) beside Pillow,
     /// libvips and ImageMagick, into book/src/measured/image-processor.md.
     ImageProcessor(image_processor::Args),
+    /// 10,000 idle WebSocket connections and a broadcast to all of them:
+    /// ours (tuned, the library's buffers, a thread per connection) beside
+    /// Python websockets and Node ws, into book/src/measured/chat-server.md.
+    ChatServer(chat_server::Args),
 }
 
 pub fn run(args: &Args) -> Result<()> {
@@ -62,6 +69,7 @@ pub fn run(args: &Args) -> Result<()> {
         Bench::Concepts(args) => concepts::run(args),
         Bench::Crawler(args) => crawler::run(args),
         Bench::ImageProcessor(args) => image_processor::run(args),
+        Bench::ChatServer(args) => chat_server::run(args),
     }
 }
 
@@ -102,6 +110,14 @@ mod tests {
             parse(&["bench", "image-processor", "--photos", "/p"]),
             Ok(Bench::ImageProcessor(image_processor::Args { photos: Some(p) })) if p.as_os_str() == "/p"
         ));
+        assert!(matches!(
+            parse(&["bench", "chat-server", "--connections", "500"]),
+            Ok(Bench::ChatServer(chat_server::Args {
+                connections: 500,
+                threads_max: 2000
+            }))
+        ));
+        assert!(parse(&["bench", "chat-server", "--connections", "0"]).is_err());
         // A flag of another bench is a usage error, not silently ignored.
         assert!(parse(&["bench", "concepts", "--photos", "/p"]).is_err());
         assert!(parse(&["bench", "no-such-bench"]).is_err());
