@@ -31,7 +31,7 @@ fn what_cannot_be_done_exits_two_and_says_why() {
         ),
         (
             &["reset", "no-such-exercise"][..],
-            "there is no exercise `no-such-exercise`; there are: concepts",
+            "there is no exercise `no-such-exercise`; there are: ",
         ),
         (
             &["reset", "concepts", "no-such-step"][..],

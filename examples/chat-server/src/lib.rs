@@ -16,7 +16,8 @@
 //! One job a module: `serve.rs` (the tokio server as a program), `threaded.rs`
 //! (the same chat with a thread per connection, the comparison's other
 //! side), `load.rs` (the two processes, run and measured), `report.rs` (the
-//! table, the takeaway and the JSON), `page.rs` (the page's files).
+//! table, the takeaway and the JSON), `page.rs` (the page's files),
+//! `relay.rs` (several servers' rooms joined through Redis, `serve --redis`).
 
 #[cfg(feature = "mine")]
 pub use chat_server_exercise as kata;
@@ -34,6 +35,7 @@ compile_error!("enable the `reference` feature (the default) or `mine`");
 
 pub mod load;
 pub mod page;
+pub mod relay;
 pub mod report;
 pub mod serve;
 pub mod swarm;

@@ -49,6 +49,7 @@ static ALLOC: harness::alloc::Counting = harness::alloc::Counting;
                   chat-server --bind 127.0.0.1:0               any free port\n  \
                   chat-server --queue 8 --idle-timeout 30s     tighter bounds\n  \
                   chat-server serve --thread-per-connection    the same chat, one thread per connection (no page)\n  \
+                  chat-server serve --redis redis://127.0.0.1:6379/   one chat over several servers (run one per port)\n  \
                   chat-server load                             10,000 clients against each strategy\n  \
                   chat-server load --connections 2000 --strategies tokio,threads --json\n  \
                   chat-server completions bash                 shell completions (bash, zsh, fish, elvish, powershell)\n\n\
@@ -110,6 +111,10 @@ struct ServeArgs {
     /// the same rooms and protocol; only /ws and /stats, no page).
     #[arg(long)]
     thread_per_connection: bool,
+    /// Relay every room through Redis pub/sub at URL, shared by every server given the same
+    /// URL: a client on one server reaches the members on all of them (one more hop a message).
+    #[arg(long, value_name = "URL")]
+    redis: Option<String>,
     /// Print the address and, once stopped, the summary as JSON lines on stdout (for `load`).
     #[arg(long, hide = true)]
     announce: bool,
@@ -209,6 +214,9 @@ fn serve(args: ServeArgs, out: &cli::Output) -> Result<cli::Finished> {
     if args.thread_per_connection && args.library_buffers {
         bail!("--library-buffers is for the tokio server; the threaded one uses the small buffers");
     }
+    if args.thread_per_connection && args.redis.is_some() {
+        bail!("--redis is for the tokio server; the threaded one relays nothing");
+    }
     // Every connection is a file descriptor: by default, no more than the
     // open-file limit allows; asked for more, say so.
     let fit = wsload::open_file_limit()
@@ -247,6 +255,7 @@ fn serve(args: ServeArgs, out: &cli::Output) -> Result<cli::Finished> {
             config,
             threaded: args.thread_per_connection,
             announce: args.announce,
+            redis: args.redis,
         },
         out,
     )

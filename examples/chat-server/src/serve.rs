@@ -44,6 +44,9 @@ pub struct ServeOptions {
     pub threaded: bool,
     /// JSON lines on stdout ([`Announce`]) instead of prose.
     pub announce: bool,
+    /// Relay every room through Redis pub/sub at this URL, shared with the
+    /// other servers using it (`crate::relay`).
+    pub redis: Option<String>,
 }
 
 /// The lines `serve --announce` prints on stdout, one JSON object each,
@@ -100,6 +103,13 @@ async fn serve_tasks(
 ) -> Result<cli::Finished> {
     let addr = listener.local_addr()?;
     let server = Server::from_listener(listener, options.config.clone());
+    // Before the first client: subscribed before anyone can say anything,
+    // and a Redis that cannot be reached is an error before the address
+    // is announced.
+    let relay = match &options.redis {
+        Some(url) => Some(crate::relay::relay(server.hub(), url, *out).await?),
+        None => None,
+    };
     let stats = server.stats();
     let token = server.shutdown_token();
     let stopping = on_signal(move || token.cancel(), out, options.announce)?;
@@ -111,6 +121,9 @@ async fn serve_tasks(
     });
     let summary = server.run().await;
     status.finish();
+    if let Some(relay) = relay {
+        relay.stop().await;
+    }
     let seconds = since(&stopping);
     let closed: u64 = summary.endings.iter().map(|(_, n)| n).sum();
     let closes_1001 = summary
@@ -225,7 +238,12 @@ pub(crate) fn announce_start(
         .print();
     }
     if page {
-        println!("chat: http://{addr}/ — Ctrl-C to stop");
+        let relayed = options
+            .redis
+            .as_deref()
+            .map(|url| format!(" — relayed through {}", crate::relay::redacted(url)))
+            .unwrap_or_default();
+        println!("chat: http://{addr}/{relayed} — Ctrl-C to stop");
     } else {
         println!("chat (a thread per connection, no page): ws://{addr}/ws — Ctrl-C to stop");
     }

@@ -44,6 +44,10 @@ pub struct SwarmArgs {
     /// Bound on each phase, in seconds.
     #[arg(long, default_value_t = 120.0)]
     pub deadline: f64,
+    /// After the last send, how long (seconds) to wait for the last
+    /// deliveries before counting what is missing as lost.
+    #[arg(long, default_value_t = 2.0)]
+    pub settle: f64,
     /// After connecting, wait for a line `go` on stdin before sending.
     #[arg(long)]
     pub wait: bool,
@@ -78,7 +82,8 @@ pub fn swarm(args: &SwarmArgs) -> Result<cli::Finished> {
                 bail!("expected `go` on stdin, read {:?}", go.trim());
             }
         }
-        let mut send = SendPlan::new(args.senders, args.messages);
+        let mut send = SendPlan::new(args.senders, args.messages)
+            .settle(Duration::from_secs_f64(args.settle.max(0.0)));
         if args.rate > 0.0 {
             send = send.rate_per_s(args.rate);
         }

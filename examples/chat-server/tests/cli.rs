@@ -245,6 +245,8 @@ fn load_counts_every_delivery_and_every_close_for_both_servers() {
         "load",
         "--connections",
         "200",
+        "--senders",
+        "10",
         "--messages",
         "5",
         "--rate",

@@ -19,8 +19,8 @@
 //! rooms come and go holds only the ones in use.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use serde::Serialize;
 use thiserror::Error;
@@ -37,6 +37,8 @@ pub type ClientId = u64;
 pub enum HubError {
     #[error("not a member of room {0:?}: join it first")]
     NotMember(String),
+    #[error("the message broker is behind: try again")]
+    RelayBusy,
 }
 
 impl HubError {
@@ -44,6 +46,7 @@ impl HubError {
     pub fn code(&self) -> &'static str {
         match self {
             HubError::NotMember(_) => "not_member",
+            HubError::RelayBusy => "relay_busy",
         }
     }
 }
@@ -100,6 +103,9 @@ pub struct Hub {
     messages: AtomicU64,
     frames: AtomicU64,
     kicked: AtomicU64,
+    /// Set when messages go through a broker to other servers too
+    /// ([`Hub::relay_through`]); see the program's `--redis`.
+    relay: OnceLock<mpsc::Sender<(String, Frame)>>,
 }
 // ANCHOR_END: state
 
@@ -114,6 +120,7 @@ impl Hub {
             messages: AtomicU64::new(0),
             frames: AtomicU64::new(0),
             kicked: AtomicU64::new(0),
+            relay: OnceLock::new(),
         }
     }
 
@@ -257,8 +264,40 @@ impl Hub {
         .frame();
         let recipients: Vec<ClientId> = members.iter().copied().collect();
         self.messages.fetch_add(1, Ordering::Relaxed);
+        if let Some(relay) = self.relay.get() {
+            // Several servers: the broker hands every message back to every
+            // one of them, this one included, and each delivers it to its
+            // own members (Hub::deliver). Fanning out here as well would
+            // deliver it twice.
+            return relay
+                .try_send((room.to_string(), frame))
+                .map_err(|_| HubError::RelayBusy);
+        }
         self.fan_out(&mut state, &recipients, &frame);
         Ok(())
+    }
+
+    /// From now on, messages said here are not fanned out here but sent
+    /// into the returned channel (to a broker, which hands them to every
+    /// server, this one included, to [`Hub::deliver`]). Bounded: a broker
+    /// that falls behind refuses messages rather than holding them. Only
+    /// once per hub.
+    pub fn relay_through(&self, capacity: usize) -> Option<mpsc::Receiver<(String, Frame)>> {
+        let (relay, messages) = mpsc::channel(capacity.max(1));
+        self.relay.set(relay).ok()?;
+        Some(messages)
+    }
+
+    /// Delivers a message that came back from the broker to this server's
+    /// members of `room` (none: nothing to do), as [`Hub::say`] does
+    /// without a broker.
+    pub fn deliver(&self, room: &str, frame: Frame) {
+        let mut state = self.lock();
+        let Some(members) = state.rooms.get(room) else {
+            return;
+        };
+        let recipients: Vec<ClientId> = members.iter().copied().collect();
+        self.fan_out(&mut state, &recipients, &frame);
     }
 
     /// Queues one event for one client (an error, the list of rooms).

@@ -92,6 +92,17 @@ pub fn cases() -> Vec<(&'static str, String, Want)> {
             Error("bad_room"),
         ),
         ("a room name with a space", join("a b"), Error("bad_room")),
+        // Not trimmed: "rust " is refused, not quietly merged into "rust".
+        (
+            "a room name ending in a space",
+            join("rust "),
+            Error("bad_room"),
+        ),
+        (
+            "a room name starting with a space",
+            join(" rust"),
+            Error("bad_room"),
+        ),
         (
             "a room name with a non-ASCII letter",
             join("café"),
@@ -131,6 +142,14 @@ pub fn cases() -> Vec<(&'static str, String, Want)> {
             Is(Command::Say {
                 room: s("rust"),
                 text: s(xss),
+            }),
+        ),
+        (
+            "a message kept as sent, spaces and all",
+            say("  hi  "),
+            Is(Command::Say {
+                room: s("rust"),
+                text: s("  hi  "),
             }),
         ),
         (

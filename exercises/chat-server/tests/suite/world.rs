@@ -41,6 +41,8 @@ pub struct Running {
     pub stop: CancellationToken,
     /// The Linux thread id of the server's runtime thread.
     pub thread_id: i64,
+    /// The server's runtime, to count its tasks and to hold it still.
+    handle: tokio::runtime::Handle,
     heartbeat: Arc<std::sync::Mutex<Option<Heartbeat>>>,
     finished: std::sync::mpsc::Receiver<std::thread::Result<Finished>>,
     panics_before: usize,
@@ -75,6 +77,7 @@ impl Running {
                             server.hub(),
                             server.shutdown_token(),
                             thread_id,
+                            tokio::runtime::Handle::current(),
                         )));
                         server.run().await
                     })
@@ -101,7 +104,8 @@ impl Running {
             })
             .expect("a server thread");
         match ready.recv() {
-            Ok(Ok((addr, hub, stop, thread_id))) => Running {
+            Ok(Ok((addr, hub, stop, thread_id, handle))) => Running {
+                handle,
                 addr,
                 hub,
                 stop,
@@ -130,6 +134,27 @@ impl Running {
             .unwrap_or_default()
     }
 
+    /// Tasks alive on the server's runtime now: one per connection task
+    /// (and its handshakes), plus the heartbeat.
+    pub fn tasks_alive(&self) -> usize {
+        self.handle.metrics().num_alive_tasks()
+    }
+
+    /// Holds the server's one thread still until the guard is dropped: a
+    /// task that blocks it. What the test does meanwhile (queue frames,
+    /// cancel tokens) is seen by the server all at once when it goes on.
+    pub fn freeze(&self) -> Frozen {
+        let (started_tx, started) = std::sync::mpsc::channel();
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        self.handle.spawn(async move {
+            let _ = started_tx.send(());
+            // Blocking on purpose: this is the test holding the runtime.
+            let _ = held.recv();
+        });
+        let _ = started.recv_timeout(Duration::from_secs(5));
+        Frozen { _release: release }
+    }
+
     /// Panics anywhere in the process since the server started (the
     /// suite's clients do not panic, so these are the server's).
     pub fn panics(&self) -> usize {
@@ -146,6 +171,12 @@ impl Running {
             Err(_) => None,
         }
     }
+}
+
+/// The server's runtime is held still while this lives (see
+/// [`Running::freeze`]).
+pub struct Frozen {
+    _release: std::sync::mpsc::Sender<()>,
 }
 
 fn install_panic_counter() {
