@@ -345,11 +345,17 @@ fn takeaway(rows: &[Row]) -> Option<String> {
         let versus: Vec<String> = others
             .iter()
             .map(|(name, v)| {
-                format!(
-                    "{} {word} than {name} ({})",
-                    times(Some(v / at), 1),
-                    unit(*v)
-                )
+                // Within 5%: one run cannot tell them apart, so say so
+                // rather than print "1.0× lower".
+                if v / at < 1.05 {
+                    format!("about the same as {name} ({})", unit(*v))
+                } else {
+                    format!(
+                        "{} {word} than {name} ({})",
+                        times(Some(v / at), 1),
+                        unit(*v)
+                    )
+                }
             })
             .collect();
         Some(format!("{best}, {}: {}", unit(at), versus.join(", ")))
