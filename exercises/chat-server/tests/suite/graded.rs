@@ -215,11 +215,7 @@ fn broadcast() {
         // this process starts while they connect.
         let watch = harness::threads::Watch::start();
         let plan = swarm_plan(&server, CLIENTS);
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = world::client_runtime();
         let mut swarm = runtime.block_on(connect(&plan, &call));
         let threads = watch.stop();
         ensure(swarm.connected() == CLIENTS, "missing-connections", || {
@@ -506,11 +502,7 @@ fn slow_consumers() {
             shutdown_grace: grace,
             ..kata::Config::default()
         });
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = world::client_runtime();
         let call = format!("{CLIENTS} clients in one room");
         let mut swarm = runtime.block_on(connect(&swarm_plan(&server, CLIENTS), &call));
         let burst = SendPlan::new(4, 100)
@@ -688,11 +680,7 @@ fn limits() {
         };
         let server = Running::start(config);
         let url = server.url();
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = world::client_runtime();
         let call = format!("{CLIENTS} clients chatting while hostile clients connect");
         let mut swarm = runtime.block_on(connect(&swarm_plan(&server, CLIENTS), &call));
 
@@ -930,11 +918,7 @@ fn shutdown() {
             queue_capacity: 256,
             ..kata::Config::default()
         });
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = world::client_runtime();
         let mut swarm = runtime.block_on(connect(
             &swarm_plan(&server, CLIENTS).rooms(2),
             "100 clients",

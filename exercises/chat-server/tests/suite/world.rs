@@ -315,13 +315,17 @@ impl Client {
     }
 }
 
-/// Runs async client code on a runtime of the test's own (two worker
-/// threads: the clients must not be what is slow).
-pub fn clients<T>(body: impl std::future::Future<Output = T>) -> T {
+/// A runtime of the test's own for clients (two worker threads: the
+/// clients must not be what is slow), apart from the server's.
+pub fn client_runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("a client runtime")
-        .block_on(body)
+}
+
+/// Runs async client code on a [`client_runtime`].
+pub fn clients<T>(body: impl std::future::Future<Output = T>) -> T {
+    client_runtime().block_on(body)
 }
