@@ -17,7 +17,8 @@
 //! (the same chat with a thread per connection, the comparison's other
 //! side), `load.rs` (the two processes, run and measured), `report.rs` (the
 //! table, the takeaway and the JSON), `page.rs` (the page's files),
-//! `relay.rs` (several servers' rooms joined through Redis, `serve --redis`).
+//! `relay.rs` (several servers' rooms joined through Redis, `serve --redis`),
+//! `broker.rs` (a `redis-server` of its own, for the two-server load run).
 
 #[cfg(feature = "mine")]
 pub use chat_server_exercise as kata;
@@ -33,6 +34,7 @@ pub const SUBJECT: &str = "the reference solution (solutions/chat-server)";
 #[cfg(not(any(feature = "reference", feature = "mine")))]
 compile_error!("enable the `reference` feature (the default) or `mine`");
 
+pub mod broker;
 pub mod load;
 pub mod page;
 pub mod relay;

@@ -31,7 +31,7 @@ use cli::human;
 use serde::de::DeserializeOwned;
 use wsload::Line;
 
-use crate::report::{Report, Row};
+use crate::report::{Report, Row, ServerLatency};
 use crate::serve::Announce;
 
 /// How the server holds its connections.
@@ -43,6 +43,9 @@ pub enum Strategy {
     TokioDefaultBuffers,
     /// Two OS threads per connection, blocking tungstenite.
     Threads,
+    /// Two tokio servers relaying every room through a `redis-server` of
+    /// its own (`serve --redis`), the clients alternating between them.
+    TokioRedis,
 }
 
 impl Strategy {
@@ -52,13 +55,22 @@ impl Strategy {
             Strategy::Tokio => "tokio",
             Strategy::TokioDefaultBuffers => "tokio-default-buffers",
             Strategy::Threads => "threads",
+            Strategy::TokioRedis => "tokio-redis",
+        }
+    }
+
+    /// Server processes it runs.
+    fn servers(self) -> usize {
+        match self {
+            Strategy::TokioRedis => 2,
+            _ => 1,
         }
     }
 
     /// The server's flags for this strategy.
     fn serve_flags(self) -> &'static [&'static str] {
         match self {
-            Strategy::Tokio => &[],
+            Strategy::Tokio | Strategy::TokioRedis => &[],
             Strategy::TokioDefaultBuffers => &["--library-buffers"],
             Strategy::Threads => &["--thread-per-connection"],
         }
@@ -269,6 +281,84 @@ fn per_connection(now: Option<u64>, before: Option<u64>, n: usize) -> Option<f64
     (n > 0).then(|| (now as f64 - before as f64) / n as f64)
 }
 
+/// One server process of a run.
+struct Node {
+    process: Process,
+    lines: Receiver<String>,
+    /// Measured and signalled by the pid of the child itself, not one it
+    /// reports: that one cannot be reused before it is waited for.
+    pid: u32,
+    addr: SocketAddr,
+}
+
+impl Node {
+    /// `chat-server serve --announce` for `strategy`, with room for
+    /// `clients`, relaying through `redis` if given; waits for its address.
+    fn start(strategy: Strategy, clients: usize, redis: Option<&str>) -> Result<Node> {
+        let mut args: Vec<String> = ["serve", "--bind", "127.0.0.1:0", "--announce", "--quiet"]
+            .map(String::from)
+            .to_vec();
+        args.extend(strategy.serve_flags().iter().map(|s| s.to_string()));
+        // Room for every client (the default limit is lower than a big run).
+        args.extend(["--max-connections".into(), (clients + 16).to_string()]);
+        if let Some(url) = redis {
+            args.extend(["--redis".into(), url.into()]);
+        }
+        let mut process = Process::start("server", &args, false)?;
+        let lines = process.lines();
+        let pid = process.pid();
+        let addr = match next(
+            &lines,
+            "address from the server",
+            Duration::from_secs(30),
+            || {},
+        )? {
+            Announce::Listening { addr, .. } => addr,
+            Announce::Stopped { .. } => bail!("the server stopped before it said its address"),
+        };
+        Ok(Node {
+            process,
+            lines,
+            pid,
+            addr,
+        })
+    }
+
+    /// SIGTERM: the graceful shutdown.
+    fn terminate(&self) -> Result<()> {
+        // SAFETY: kill has no memory-safety preconditions; `pid` is our
+        // child, not yet waited for, so the pid cannot have been reused.
+        if unsafe { libc::kill(self.pid as libc::pid_t, libc::SIGTERM) } != 0 {
+            bail!(
+                "cannot signal the server: {}",
+                std::io::Error::last_os_error()
+            );
+        }
+        Ok(())
+    }
+
+    /// Waits for its summary and its exit; the tasks it left behind.
+    fn stopped(self) -> Result<Option<usize>> {
+        let said: Option<Announce> = next(
+            &self.lines,
+            "summary from the server",
+            Duration::from_secs(30),
+            || {},
+        )
+        .ok();
+        self.process.wait(Duration::from_secs(10))?;
+        Ok(match said {
+            Some(Announce::Stopped { tasks_left, .. }) => Some(tasks_left),
+            _ => None,
+        })
+    }
+}
+
+/// The sum over the servers, if every one could be measured.
+fn sum(values: impl Iterator<Item = Option<u64>>) -> Option<u64> {
+    values.sum()
+}
+
 fn measure(strategy: Strategy, plan: &LoadPlan, out: &cli::Output) -> Result<Row> {
     let began = Instant::now();
     let (requested, limited) = match strategy {
@@ -290,38 +380,38 @@ fn measure(strategy: Strategy, plan: &LoadPlan, out: &cli::Output) -> Result<Row
         indicatif::ProgressBar::hidden()
     };
 
-    // 1. The server, and its memory before any client.
-    let mut args: Vec<String> = ["serve", "--bind", "127.0.0.1:0", "--announce", "--quiet"]
-        .map(String::from)
-        .to_vec();
-    args.extend(strategy.serve_flags().iter().map(|s| s.to_string()));
-    // Room for every client (the default limit is lower than a big run).
-    args.extend(["--max-connections".into(), (requested + 16).to_string()]);
-    let mut server = Process::start("server", &args, false)?;
-    let server_lines = server.lines();
-    // Measured and signalled by the pid of the child itself, not one it
-    // reports: that one cannot be reused before it is waited for.
-    let pid = server.pid();
-    let addr = match next(
-        &server_lines,
-        "address from the server",
-        Duration::from_secs(30),
-        || {},
-    )? {
-        Announce::Listening { addr, .. } => addr,
-        Announce::Stopped { .. } => bail!("the server stopped before it said its address"),
+    // 1. The servers (one, or two and their broker), and their memory
+    // before any client.
+    let broker = match strategy.servers() {
+        1 => None,
+        _ => {
+            let binary = crate::broker::LocalRedis::binary().ok_or_else(|| {
+                anyhow!(
+                    "the {} strategy needs redis-server ({})",
+                    strategy.name(),
+                    crate::broker::INSTALL
+                )
+            })?;
+            Some(crate::broker::LocalRedis::start(&binary)?)
+        }
     };
-    // Let the runtime's threads start and the first allocations settle.
+    let mut servers = Vec::new();
+    for _ in 0..strategy.servers() {
+        let redis = broker.as_ref().map(|b| b.url());
+        servers.push(Node::start(strategy, requested, redis.as_deref())?);
+    }
+    // Let the runtimes' threads start and the first allocations settle.
     std::thread::sleep(Duration::from_millis(300));
-    let rss_baseline = crate::resident_bytes(pid);
-    let heap_baseline = heap(addr);
+    let rss_baseline = sum(servers.iter().map(|s| crate::resident_bytes(s.pid)));
+    let heap_baseline = sum(servers.iter().map(|s| heap(s.addr)));
 
     // 2. The clients.
     let deadline = 60.0 + requested as f64 / 200.0;
-    let mut swarm_args: Vec<String> = vec![
-        "swarm".into(),
-        "--url".into(),
-        format!("ws://{addr}/ws"),
+    let mut swarm_args: Vec<String> = vec!["swarm".into()];
+    for server in &servers {
+        swarm_args.extend(["--url".into(), format!("ws://{}/ws", server.addr)]);
+    }
+    swarm_args.extend([
         "--connections".into(),
         requested.to_string(),
         "--rooms".into(),
@@ -336,7 +426,7 @@ fn measure(strategy: Strategy, plan: &LoadPlan, out: &cli::Output) -> Result<Row
         deadline.to_string(),
         "--wait".into(),
         "--until-closed".into(),
-    ];
+    ]);
     let until_closed = 30.0;
     swarm_args.push(until_closed.to_string());
     let mut swarm = Process::start("load generator", &swarm_args, true)?;
@@ -347,10 +437,12 @@ fn measure(strategy: Strategy, plan: &LoadPlan, out: &cli::Output) -> Result<Row
         "connect report from the load generator",
         Duration::from_secs_f64(deadline + 30.0),
         || {
-            if let Some(n) = stats(addr)
-                .ok()
-                .and_then(|s| s.get("connections")?.as_u64())
-            {
+            let held = servers.iter().map(|s| {
+                stats(s.addr)
+                    .ok()
+                    .and_then(|s| s.get("connections")?.as_u64())
+            });
+            if let Some(n) = sum(held) {
                 bar.set_position(n);
             }
         },
@@ -363,9 +455,9 @@ fn measure(strategy: Strategy, plan: &LoadPlan, out: &cli::Output) -> Result<Row
     // 3. The idle server, holding them.
     bar.set_message("measuring the idle server");
     std::thread::sleep(Duration::from_millis(1000));
-    let rss = crate::resident_bytes(pid);
-    let heap_now = heap(addr);
-    let threads = crate::threads(pid);
+    let rss = sum(servers.iter().map(|s| crate::resident_bytes(s.pid)));
+    let heap_now = sum(servers.iter().map(|s| heap(s.addr)));
+    let threads = sum(servers.iter().map(|s| crate::threads(s.pid)));
 
     // 4. The broadcast.
     bar.set_message(format!(
@@ -393,27 +485,16 @@ fn measure(strategy: Strategy, plan: &LoadPlan, out: &cli::Output) -> Result<Row
     // 5. The graceful shutdown.
     bar.set_message("stopping the server (SIGTERM)");
     let stop = Instant::now();
-    // SAFETY: kill has no memory-safety preconditions; `pid` is our child,
-    // not yet waited for, so the pid cannot have been reused.
-    if unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) } != 0 {
-        bail!(
-            "cannot signal the server: {}",
-            std::io::Error::last_os_error()
-        );
+    for server in &servers {
+        server.terminate()?;
     }
-    let stopped: Option<Announce> = next(
-        &server_lines,
-        "summary from the server",
-        Duration::from_secs(30),
-        || {},
-    )
-    .ok();
-    server.wait(Duration::from_secs(10))?;
+    let mut tasks_left = Some(0);
+    for server in servers {
+        let left = server.stopped()?;
+        tasks_left = tasks_left.zip(left).map(|(a, b)| a + b);
+    }
     let shutdown_seconds = stop.elapsed().as_secs_f64();
-    let tasks_left = match stopped {
-        Some(Announce::Stopped { tasks_left, .. }) => Some(tasks_left),
-        _ => None,
-    };
+    drop(broker);
     let Line::Closed { closes } = next::<Line>(
         &swarm_lines,
         "close report",
@@ -454,6 +535,14 @@ fn measure(strategy: Strategy, plan: &LoadPlan, out: &cli::Output) -> Result<Row
         latency_p95_ms: ms(delivery.latency.p95_us),
         latency_p99_ms: ms(delivery.latency.p99_us),
         latency_max_ms: ms(delivery.latency.max_us),
+        by_server: delivery
+            .latency_by_server
+            .iter()
+            .map(|l| ServerLatency {
+                p50_ms: ms(l.p50_us),
+                p99_ms: ms(l.p99_us),
+            })
+            .collect(),
         broadcast_seconds,
         delivered_per_s: if broadcast_seconds > 0.0 {
             delivery.delivered as f64 / broadcast_seconds

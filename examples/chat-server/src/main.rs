@@ -52,6 +52,7 @@ static ALLOC: harness::alloc::Counting = harness::alloc::Counting;
                   chat-server serve --redis redis://127.0.0.1:6379/   one chat over several servers (run one per port)\n  \
                   chat-server load                             10,000 clients against each strategy\n  \
                   chat-server load --connections 2000 --strategies tokio,threads --json\n  \
+                  chat-server load --strategies tokio,tokio-redis   one server against two through Redis (needs redis-server)\n  \
                   chat-server completions bash                 shell completions (bash, zsh, fish, elvish, powershell)\n\n\
                   Exit status: 0 done; 1 done, with failures found (a connection task left after \
                   the shutdown; a client not connected, a message lost or duplicated, a close \

@@ -81,6 +81,10 @@ pub struct Row {
     pub latency_p95_ms: f64,
     pub latency_p99_ms: f64,
     pub latency_max_ms: f64,
+    /// With several servers (`tokio-redis`): the latency of the receivers
+    /// on each, the sender's server first; empty with one.
+    #[serde(default)]
+    pub by_server: Vec<ServerLatency>,
     /// From the first send until every message had arrived (or the settle
     /// time ran out).
     pub broadcast_seconds: f64,
@@ -99,6 +103,13 @@ pub struct Row {
     pub shutdown_seconds: f64,
     /// This strategy's whole run, both processes started and stopped.
     pub seconds: f64,
+}
+
+/// The broadcast latency of one server's receivers.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ServerLatency {
+    pub p50_ms: f64,
+    pub p99_ms: f64,
 }
 
 impl Row {
@@ -235,7 +246,40 @@ pub fn takeaway(report: &Report) -> Vec<String> {
             ));
         }
     }
+    if let Some(redis) = row("tokio-redis")
+        && let Some(line) = broker_line(redis, row("tokio"))
+    {
+        lines.push(line);
+    }
     lines
+}
+
+/// What the broker costs: every message goes server → Redis → every
+/// server (the sender's own included), so the two servers' receivers
+/// should see the same latency, and one server alone (`single`) the hop's
+/// difference.
+fn broker_line(redis: &Row, single: Option<&Row>) -> Option<String> {
+    let [own, other] = redis.by_server.as_slice() else {
+        return None;
+    };
+    let mut line = format!(
+        "Through Redis, two servers held {} between them, every message relayed by the broker \
+         to both: p50 {} on the sender's server, {} on the other (p99 {} and {})",
+        human::count(redis.connected, "connection", "connections"),
+        human::millis(own.p50_ms),
+        human::millis(other.p50_ms),
+        human::millis(own.p99_ms),
+        human::millis(other.p99_ms),
+    );
+    if let Some(single) = single {
+        line.push_str(&format!(
+            "; one server alone: p50 {}, p99 {}",
+            human::millis(single.latency_p50_ms),
+            human::millis(single.latency_p99_ms),
+        ));
+    }
+    line.push('.');
+    Some(line)
 }
 
 #[cfg(test)]
@@ -268,6 +312,7 @@ mod tests {
             latency_p95_ms: 5.0,
             latency_p99_ms: 8.0,
             latency_max_ms: 12.0,
+            by_server: Vec::new(),
             broadcast_seconds: 1.0,
             delivered_per_s: 10.0 * connected as f64,
             closes_1001: connected,
@@ -317,6 +362,28 @@ mod tests {
             lines[1]
         );
         assert!(takeaway(&report(vec![row("threads", 5, 1.0, 11)])).is_empty());
+    }
+
+    #[test]
+    fn the_broker_line_compares_both_servers_and_one_server_alone() {
+        let mut redis = row("tokio-redis", 100, 3000.0, 6);
+        let serving = |p50_ms, p99_ms| ServerLatency { p50_ms, p99_ms };
+        redis.by_server = vec![serving(3.0, 6.0), serving(3.5, 7.0)];
+        let lines = takeaway(&report(vec![row("tokio", 100, 3000.0, 3), redis.clone()]));
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(
+            lines[1].contains("p50 3.00 ms on the sender's server, 3.50 ms on the other"),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            lines[1].contains("one server alone: p50 2.00 ms"),
+            "{}",
+            lines[1]
+        );
+        // Without a latency for each server there is nothing to compare.
+        redis.by_server.pop();
+        assert_eq!(takeaway(&report(vec![redis])).len(), 0);
     }
 
     #[test]

@@ -23,9 +23,10 @@ use wsload::{Line, SendPlan, Swarm, SwarmPlan};
 /// What one swarm does.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SwarmArgs {
-    /// The server's WebSocket URL.
-    #[arg(long)]
-    pub url: String,
+    /// The server's WebSocket URL; given more than once, servers of one
+    /// chat (relaying through Redis): client i connects to the (i mod n)th.
+    #[arg(long, required = true)]
+    pub url: Vec<String>,
     /// Clients.
     #[arg(long, default_value_t = 10_000)]
     pub connections: usize,
@@ -64,9 +65,12 @@ pub fn swarm(args: &SwarmArgs) -> Result<cli::Finished> {
         .build()
         .context("cannot start the tokio runtime")?;
     runtime.block_on(async {
-        let plan = SwarmPlan::new(args.url.clone(), args.connections)
+        let mut plan = SwarmPlan::new(args.url[0].clone(), args.connections)
             .rooms(args.rooms.max(1))
             .deadline(Duration::from_secs_f64(args.deadline));
+        for url in &args.url[1..] {
+            plan = plan.also_at(url.clone());
+        }
         let mut swarm = Swarm::connect(&plan).await?;
         print(&Line::Connected {
             connect: swarm.report().clone(),

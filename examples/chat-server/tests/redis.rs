@@ -10,14 +10,14 @@
 //! Skipped (and said so) when `redis-server` is not installed:
 //! `apt-get install redis-server`. Run: `cargo test -p chat-server --test redis`.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::io::{BufRead, BufReader, Read};
+use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use chat_server::Announce;
+use chat_server::broker::{self, LocalRedis};
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -31,78 +31,10 @@ const WATCHDOG: Duration = Duration::from_secs(60);
 /// Messages each of the two cross-server clients says.
 const SAID: usize = 20;
 
-/// `redis-server` on PATH, if installed.
-fn redis_server_binary() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join("redis-server"))
-        .find(|candidate| candidate.is_file())
-}
-
 /// A port free a moment ago on loopback.
 fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
-}
-
-/// A `redis-server` of its own: its own port and folder, no persistence,
-/// killed (and its folder removed) when dropped.
-struct Redis {
-    child: Child,
-    dir: PathBuf,
-    port: u16,
-}
-
-impl Redis {
-    /// Starts it and waits (bounded) until it answers PING.
-    fn start(binary: &Path) -> Redis {
-        let port = free_port();
-        let dir = std::env::temp_dir().join(format!("chat-redis-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let child = Command::new(binary)
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .arg("--dir")
-            .arg(&dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server starts");
-        let redis = Redis { child, dir, port };
-        let began = Instant::now();
-        while !redis.answers_ping() {
-            assert!(
-                began.elapsed() < Duration::from_secs(10),
-                "redis-server on port {port} did not answer PING within 10 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        redis
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-
-    fn answers_ping(&self) -> bool {
-        let ping = || -> std::io::Result<bool> {
-            let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
-            stream.set_read_timeout(Some(Duration::from_secs(1)))?;
-            stream.write_all(b"PING\r\n")?;
-            let mut answer = [0; 7];
-            stream.read_exact(&mut answer)?;
-            Ok(&answer == b"+PONG\r\n")
-        };
-        ping().unwrap_or(false)
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 /// A `chat-server serve --announce --redis URL`, killed if the test fails.
@@ -334,11 +266,11 @@ async fn crowd_round(swarm: &mut Swarm, which: &str) {
 
 #[test]
 fn two_servers_relayed_through_redis_are_one_chat() {
-    let Some(binary) = redis_server_binary() else {
-        println!("skipped: redis-server not installed (apt-get install redis-server)");
+    let Some(binary) = LocalRedis::binary() else {
+        println!("skipped: redis-server not installed ({})", broker::INSTALL);
         return;
     };
-    let redis = Redis::start(&binary);
+    let redis = LocalRedis::start(&binary).expect("redis-server starts");
     let a = Node::start(&redis.url());
     let b = Node::start(&redis.url());
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -24,6 +24,7 @@
 //! time keeps the figures it got that far.
 
 use super::chart::{Bar, BarChart};
+use super::chat_broker;
 use super::chat_peers::{self, Server};
 use super::page::{Align, Page, Table, times};
 use super::process::Running;
@@ -235,6 +236,13 @@ pub fn run(args: &Args) -> Result<()> {
         Some(text) => page.line(&text),
         None => page.line("No takeaway: fewer than two servers were measured."),
     });
+    let broker = {
+        // Like every server above: alone on the machine.
+        let _cpu = harness::exclusive::cpu();
+        chat_broker::measure(&exe, args.connections, MESSAGES, RATE)
+    };
+    page.heading("Two servers through Redis");
+    broker.section(&mut page);
     files::publish(
         "chat-server.md",
         &page.finish(),

@@ -25,6 +25,7 @@
 //!   CPU and memory of the children measured).
 
 mod chart;
+mod chat_broker;
 mod chat_peers;
 mod chat_server;
 mod concepts;
