@@ -535,6 +535,9 @@ fn measure(strategy: Strategy, plan: &LoadPlan, out: &cli::Output) -> Result<Row
         latency_p95_ms: ms(delivery.latency.p95_us),
         latency_p99_ms: ms(delivery.latency.p99_us),
         latency_max_ms: ms(delivery.latency.max_us),
+        broadcast_fastest_ms: delivery.per_message.map(|s| ms(s.fastest_us)),
+        broadcast_median_ms: delivery.per_message.map(|s| ms(s.median_us)),
+        broadcast_slowest_ms: delivery.per_message.map(|s| ms(s.slowest_us)),
         by_server: delivery
             .latency_by_server
             .iter()

@@ -81,6 +81,14 @@ pub struct Row {
     pub latency_p95_ms: f64,
     pub latency_p99_ms: f64,
     pub latency_max_ms: f64,
+    /// How long each broadcast took to reach its last member: the fastest,
+    /// median and slowest message of the round (`null` when none arrived).
+    #[serde(default)]
+    pub broadcast_fastest_ms: Option<f64>,
+    #[serde(default)]
+    pub broadcast_median_ms: Option<f64>,
+    #[serde(default)]
+    pub broadcast_slowest_ms: Option<f64>,
     /// With several servers (`tokio-redis`): the latency of the receivers
     /// on each, the sender's server first; empty with one.
     #[serde(default)]
@@ -213,6 +221,19 @@ pub fn takeaway(report: &Report) -> Vec<String> {
             ", and reached all of them in {} (p99)",
             human::millis(tokio.latency_p99_ms)
         ));
+        if let (Some(fastest), Some(median), Some(slowest)) = (
+            tokio.broadcast_fastest_ms,
+            tokio.broadcast_median_ms,
+            tokio.broadcast_slowest_ms,
+        ) {
+            line.push_str(&format!(
+                " — each broadcast reached its last member in {} to {} (median {}), and the \
+                 p99 is the slowest ones' tail",
+                human::millis(fastest),
+                human::millis(slowest),
+                human::millis(median),
+            ));
+        }
         if let Some(threads) = row("threads") {
             line.push_str(&format!(
                 "; a thread per connection held {} on {}",
@@ -312,6 +333,9 @@ mod tests {
             latency_p95_ms: 5.0,
             latency_p99_ms: 8.0,
             latency_max_ms: 12.0,
+            broadcast_fastest_ms: Some(6.0),
+            broadcast_median_ms: Some(9.0),
+            broadcast_slowest_ms: Some(12.0),
             by_server: Vec::new(),
             broadcast_seconds: 1.0,
             delivered_per_s: 10.0 * connected as f64,
@@ -348,6 +372,11 @@ mod tests {
         assert_eq!(lines.len(), 2, "{lines:?}");
         assert!(
             lines[0].contains("100 connections on 3 threads at 3.00 kB"),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[0].contains("reached its last member in 6.00 ms to 12.0 ms (median 9.00 ms)"),
             "{}",
             lines[0]
         );
