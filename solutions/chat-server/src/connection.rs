@@ -9,12 +9,15 @@
 //! ping timer, the server's shutdown and its own `kicked` token.
 //!
 //! Writing to a client that has stopped reading blocks once its socket
-//! buffers fill. The write therefore also races the `kicked` token, so a
-//! stalled write never keeps a disconnected client's task alive.
+//! buffers fill. The write therefore also races the `kicked` token and the
+//! idle deadline, so a stalled write never keeps a disconnected client's
+//! task alive, nor a client that stopped reading in a quiet room.
 //!
 //! Every way a connection can end has its close code ([`Ending`]): a hostile
 //! or broken client loses its own connection, never the server.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -140,12 +143,10 @@ async fn talk(
             ending = &mut stopped => return ending,
             frame = outbox.frames.recv() => {
                 let Some(frame) = frame else { return Ending::TooSlow };
-                // The write races the kick and the shutdown: a client that
-                // stopped reading blocks it once its socket buffers fill.
-                tokio::select! {
-                    biased;
-                    ending = &mut stopped => return ending,
-                    sent = ws.send(Message::Text(Utf8Bytes::clone(&frame))) => if sent.is_err() { return Ending::Gone },
+                let idle_at = last_heard + config.idle_timeout;
+                let text = Message::Text(Utf8Bytes::clone(&frame));
+                if let Err(ending) = write(ws, text, stopped.as_mut(), idle_at).await {
+                    return ending;
                 }
             }
             message = ws.next() => {
@@ -168,14 +169,37 @@ async fn talk(
                 if last_heard.elapsed() >= config.idle_timeout {
                     return Ending::Idle;
                 }
-                if ws.send(Message::Ping(Default::default())).await.is_err() {
-                    return Ending::Gone;
+                let idle_at = last_heard + config.idle_timeout;
+                let ping = Message::Ping(Default::default());
+                if let Err(ending) = write(ws, ping, stopped.as_mut(), idle_at).await {
+                    return ending;
                 }
             }
         }
     }
 }
 // ANCHOR_END: talk
+
+// ANCHOR: write
+/// Writes one frame, unless the client is told to go or goes idle first.
+/// A client that stopped reading blocks the write once its socket buffers
+/// fill — and answers no ping meanwhile: in a busy room its queue fills and
+/// the hub kicks it (`stopped`); in a quiet one only the idle deadline
+/// ends the wait.
+async fn write(
+    ws: &mut WebSocketStream<TcpStream>,
+    message: Message,
+    stopped: Pin<&mut impl Future<Output = Ending>>,
+    idle_at: Instant,
+) -> Result<(), Ending> {
+    tokio::select! {
+        biased;
+        ending = stopped => Err(ending),
+        sent = ws.send(message) => sent.map_err(|_| Ending::Gone),
+        () = tokio::time::sleep_until(idle_at) => Err(Ending::Idle),
+    }
+}
+// ANCHOR_END: write
 
 // ANCHOR: handle
 /// Carries out one text frame's command; a bad one is answered with an

@@ -440,6 +440,82 @@ fn rooms() {
                 },
             );
 
+            // Presence, as a chat's users see it: a new name sticks, the
+            // members list counts the joiner, a second join announces
+            // nobody, a leaver gets its own `left`, and a closed tab is
+            // announced like a leave.
+            let mut dave = Client::connect(&url).await;
+            let mut erin = Client::connect(&url).await;
+            dave.send(serde_json::json!({"type": "name", "name": "dave"}))
+                .await;
+            let renamed = dave.next_of("renamed", Duration::from_secs(2)).await;
+            let members = dave.join("p").await.unwrap_or_default();
+            ensure(
+                members["count"] == 1 && members["names"].as_array().is_some_and(|n| n.len() == 1),
+                "wrong-members",
+                || {
+                    format!(
+                        "dave joined the empty room p and was told {members}; expected one name (his) and \
+                         count 1 — the list is of the room with him in it"
+                    )
+                },
+            );
+            erin.join("p").await;
+            erin.join("p").await; // again: already a member
+            dave.say("p", "hello from dave").await;
+            erin.drain(quiet).await;
+            dave.drain(quiet).await;
+            let from: Vec<String> = erin
+                .inbox
+                .iter()
+                .filter(|e| e["type"] == "message" && e["room"] == "p")
+                .map(|e| e["from"].as_str().unwrap_or("?").to_string())
+                .collect();
+            ensure(
+                renamed.is_some() && from == ["dave"],
+                "rename-not-kept",
+                || {
+                    format!(
+                        "dave took the name \"dave\" ({}) and said something in p; erin saw it from {from:?}: \
+                         keep the new name, messages carry it",
+                        if renamed.is_some() {
+                            "answered renamed"
+                        } else {
+                            "no renamed answer"
+                        }
+                    )
+                },
+            );
+            let joined = dave.notices("joined", "p", erin.id);
+            ensure(joined == 1, "duplicate-join-notice", || {
+                format!(
+                    "erin joined p twice; dave got {joined} joined notices for her: a second join by a \
+                     member answers her with the list again and announces nothing"
+                )
+            });
+            erin.inbox.clear();
+            dave.inbox.clear();
+            erin.send(serde_json::json!({"type": "leave", "room": "p"}))
+                .await;
+            erin.drain(quiet).await;
+            ensure(
+                erin.notices("left", "p", erin.id) == 1,
+                "no-leave-notice",
+                || "erin left room p and got no {\"type\":\"left\"} of her own: the leaver is told too, as the answer to her leave",
+            );
+            erin.join("p").await;
+            dave.drain(quiet).await;
+            dave.inbox.clear();
+            let erin_id = erin.id;
+            drop(erin); // the tab is closed: no leave, no close frame
+            dave.drain(Duration::from_millis(800)).await;
+            ensure(
+                dave.notices("left", "p", erin_id) == 1,
+                "no-leave-notice",
+                || "erin's connection to room p ended without a word; dave, in p, got no {\"type\":\"left\"} for her: a disconnect leaves every room the client was in, with the same notice",
+            );
+            dave.close().await;
+
             // Churn: 60 clients, each in a room of its own, come and go.
             let mut churn = Vec::new();
             for i in 0..60 {
@@ -673,7 +749,8 @@ fn limits() {
             max_connections: MAX,
             max_message_bytes: 4096,
             ping_interval: Duration::from_millis(100),
-            idle_timeout: Duration::from_millis(500),
+            // Far apart, so that a server using one for the other shows.
+            idle_timeout: Duration::from_secs(2),
             handshake_timeout: Duration::from_millis(500),
             queue_capacity: 256,
             ..kata::Config::default()
@@ -738,6 +815,8 @@ fn limits() {
         let opts = HostileOpts {
             oversize_bytes: 64 * 1024,
             wait: Duration::from_secs(5),
+            // In the chatting room: frames sent to it are no sign of life.
+            silent_room: Some("room-0".into()),
             ..HostileOpts::default()
         };
         let (delivery, outcomes) = runtime.block_on(async {
@@ -746,8 +825,10 @@ fn limits() {
                     .iter()
                     .map(|(mode, ..)| wsload::hostile(&url, *mode, &opts)),
             );
+            // Three seconds of chatter, longer than the idle timeout: the
+            // silent member keeps being sent frames while it says nothing.
             let plan = SendPlan::new(3, 30)
-                .rate_per_s(30.0)
+                .rate_per_s(10.0)
                 .settle(Duration::from_secs(3));
             let (outcomes, delivery) = futures::join!(hostile, swarm.broadcast(&plan));
             (delivery, outcomes)
@@ -757,24 +838,24 @@ fn limits() {
                 Hostile::HalfOpen => ensure(
                     outcome
                         .closed_after
-                        .is_some_and(|d| d < Duration::from_secs(3)),
+                        .is_some_and(|d| d < Duration::from_millis(1500)),
                     diagnosis,
                     || {
                         format!(
-                            "a client that sent {what} was still connected after {:?}: give the HTTP request a deadline (Config::handshake_timeout) — each such client holds a socket forever",
-                            opts.wait
+                            "a client that sent {what} was closed after {:?} (None: still open after {:?}); the handshake timeout is 500 ms here (the idle timeout 2 s): give the HTTP request a deadline of Config::handshake_timeout — each such client holds a socket until then",
+                            outcome.closed_after, opts.wait
                         )
                     },
                 ),
                 Hostile::Silent => ensure(
                     outcome.close_code == Some(1000)
-                        && outcome
-                            .closed_after
-                            .is_some_and(|d| d < Duration::from_secs(3)),
+                        && outcome.closed_after.is_some_and(|d| {
+                            d >= Duration::from_millis(1600) && d < Duration::from_secs(4)
+                        }),
                     diagnosis,
                     || {
                         format!(
-                            "{what}: ping every Config::ping_interval and close (1000) a client that has sent nothing for Config::idle_timeout (500 ms here); it was closed with {:?} after {:?}",
+                            "{what}, a member of the chatting room: ping every Config::ping_interval and close (1000) a client that has sent nothing for Config::idle_timeout (2 s here) — what the server sends it is no sign of life; it was closed with {:?} after {:?}",
                             outcome.close_code, outcome.closed_after
                         )
                     },
@@ -864,6 +945,30 @@ fn limits() {
             busy::Reading::Pass(_) => {}
         }
 
+        // A connection that never sends a byte is closed by the handshake
+        // timeout too: the deadline runs from the accept, not from the
+        // first byte (or silent sockets would hold their slots forever).
+        let closed_after = runtime.block_on(async {
+            use tokio::io::AsyncReadExt;
+            let began = std::time::Instant::now();
+            let Ok(mut socket) = tokio::net::TcpStream::connect(server.addr).await else {
+                return None;
+            };
+            let mut byte = [0u8; 1];
+            match tokio::time::timeout(Duration::from_millis(1500), socket.read(&mut byte)).await {
+                Ok(Ok(0) | Err(_)) => Some(began.elapsed()),
+                _ => None,
+            }
+        });
+        if std::env::var_os("CHAT_SUITE_DEBUG").is_some() {
+            eprintln!("a silent socket closed after {closed_after:?}");
+        }
+        ensure(closed_after.is_some(), "no-handshake-timeout", || {
+            "a connection that sent no byte at all was still open after 1.5 s (the handshake timeout is \
+             500 ms here): start the handshake's deadline when the connection is accepted, not when its \
+             first byte arrives"
+        });
+
         // The connection limit: with CLIENTS connected, MAX - CLIENTS more
         // get in, and the rest are refused with 503 straight away.
         std::thread::sleep(Duration::from_millis(600));
@@ -898,6 +1003,71 @@ fn limits() {
             extra.close().await;
             swarm.close().await;
         });
+
+        // A binary frame is valid WebSocket but not this protocol: an
+        // error event, and the connection goes on (closing it is for
+        // frames that break WebSocket itself).
+        let (answer, after) = runtime.block_on(async {
+            let mut client = Client::connect(&url).await;
+            client.send_binary(&[0, 1, 2]).await;
+            let answer = client.next_of("error", Duration::from_secs(2)).await;
+            client.send(serde_json::json!({"type": "rooms"})).await;
+            let after = client.next_of("rooms", Duration::from_secs(2)).await;
+            client.close().await;
+            (answer, after)
+        });
+        ensure(
+            answer.as_ref().is_some_and(|e| e["code"] == "not_text") && after.is_some(),
+            "wrong-error",
+            || {
+                format!(
+                    "a client sent a binary frame: expected an error event with code \"not_text\" and the \
+                     connection still serving (a rooms request answered); got {answer:?}, then {}",
+                    if after.is_some() {
+                        "an answer"
+                    } else {
+                        "no answer"
+                    }
+                )
+            },
+        );
+
+        // A client that stops reading in a quiet room: its queue never
+        // fills (200 frames, room for 256), but its socket does, and the
+        // server's write to it blocks. It answers no ping from then on, so
+        // the idle timeout must still end it — a write that waits without
+        // a deadline keeps such a client (and its task) forever.
+        let mut quiet = runtime.block_on(connect(
+            &swarm_plan(&server, 2).slow_readers(1),
+            "two clients and one that stops reading",
+        ));
+        let round = runtime.block_on(
+            quiet.broadcast(
+                &SendPlan::new(1, 200)
+                    .text_bytes(1900)
+                    .rate_per_s(400.0)
+                    .settle(Duration::from_secs(2))
+                    // Past the idle timeout before the slow reader reads again.
+                    .linger(Duration::from_secs(3)),
+            ),
+        );
+        let slow = round.slow_readers.clone().unwrap_or_default();
+        if std::env::var_os("CHAT_SUITE_DEBUG").is_some() {
+            eprintln!("quiet room: {round:?}");
+        }
+        ensure(
+            slow.close_codes.get(&1000) == Some(&1),
+            "no-idle-timeout",
+            || {
+                format!(
+                    "a client that stopped reading in a quiet room (380 kB sent to it, its queue never full) \
+                     was not closed for idleness (1000) although it answered no ping for 3 s (the idle \
+                     timeout is 2 s): {slow:?}. A write to a client that does not read blocks; race it \
+                     against the idle deadline, not only against the kick"
+                )
+            },
+        );
+        runtime.block_on(quiet.close());
         note(format!(
             "8 hostile clients, each closed on its own; {CLIENTS} others lost nothing; {refused} clients past the limit refused with 503"
         ));

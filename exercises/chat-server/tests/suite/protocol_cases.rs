@@ -73,6 +73,13 @@ pub fn cases() -> Vec<(&'static str, String, Want)> {
             Error("bad_name"),
         ),
         ("a name with a newline", name("al\nice"), Error("bad_name")),
+        // Not only ASCII: U+009B (a C1 control, "CSI") moves a terminal's
+        // cursor as surely as ESC does.
+        (
+            "a name with a C1 control character",
+            name("al\u{9b}ice"),
+            Error("bad_name"),
+        ),
         // Markup is a fine name: showing it as text is the page's job.
         (
             "a name that is markup",
@@ -173,6 +180,13 @@ pub fn cases() -> Vec<(&'static str, String, Want)> {
         (
             "a message of 2001 characters",
             say(&"字".repeat(2001)),
+            Error("bad_text"),
+        ),
+        // The text goes out as sent, spaces and all: the limit counts what
+        // is sent, not what is left after trimming.
+        (
+            "a message of 2000 characters after 500 spaces",
+            say(&format!("{}{}", " ".repeat(500), "x".repeat(2000))),
             Error("bad_text"),
         ),
         (

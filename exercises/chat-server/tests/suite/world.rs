@@ -235,9 +235,23 @@ impl Client {
         let _ = self.ws.send(Message::text(command.to_string())).await;
     }
 
-    pub async fn join(&mut self, room: &str) {
+    /// A binary frame: valid WebSocket, but not this protocol.
+    pub async fn send_binary(&mut self, bytes: &[u8]) {
+        let _ = self.ws.send(Message::binary(bytes.to_vec())).await;
+    }
+
+    /// Joins `room`; the `members` answer (None if none came).
+    pub async fn join(&mut self, room: &str) -> Option<Value> {
         self.send(json!({"type": "join", "room": room})).await;
-        self.next_of("members", Duration::from_secs(5)).await;
+        self.next_of("members", Duration::from_secs(5)).await
+    }
+
+    /// The events of `kind` in the inbox naming client `id` in `room`.
+    pub fn notices(&self, kind: &str, room: &str, id: u64) -> usize {
+        self.inbox
+            .iter()
+            .filter(|e| e["type"] == kind && e["room"] == room && e["id"] == id)
+            .count()
     }
 
     pub async fn say(&mut self, room: &str, text: &str) {
