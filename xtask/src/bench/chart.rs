@@ -4,7 +4,9 @@
 //! - [`LineChart`]: values against a logarithmic x axis, one line per
 //!   series, with a legend (the crawler's pages/s against the limit);
 //! - [`BarChart`]: one horizontal bar per row, a row without a figure
-//!   named with no bar (the image processor's images/s).
+//!   named with no bar (the image processor's images/s);
+//! - [`Timelines`]: small multiples over one linear time axis, one panel
+//!   per run and one line per counter (the pipeline's queue depths).
 
 use std::fmt::Write as _;
 
@@ -108,20 +110,7 @@ impl LineChart<'_> {
                 r#"<polyline fill="none" stroke="{color}" stroke-width="2" stroke-dasharray="{dash}" points="{}"/>"#,
                 points.join(" ")
             );
-            let ly = top + 20.0 * i as f64;
-            let _ = writeln!(
-                svg,
-                r#"<line x1="{}" y1="{ly}" x2="{}" y2="{ly}" stroke="{color}" stroke-width="2" stroke-dasharray="{dash}"/>"#,
-                w - right + 10.0,
-                w - right + 30.0
-            );
-            let _ = writeln!(
-                svg,
-                r#"<text x="{}" y="{}">{}</text>"#,
-                w - right + 35.0,
-                ly + 4.0,
-                xml(series.name)
-            );
+            legend_entry(&mut svg, w - right, top + 20.0 * i as f64, series);
         }
         svg.push_str("</svg>\n");
         svg
@@ -211,6 +200,135 @@ impl BarChart<'_> {
         svg.push_str("</svg>\n");
         svg
     }
+}
+
+/// One panel of [`Timelines`]: a run's counters over time.
+#[derive(Debug, Clone)]
+pub struct Panel<'a> {
+    /// Shown above the panel.
+    pub title: String,
+    /// The sample times, in seconds, increasing.
+    pub at: Vec<f64>,
+    /// One line per counter, one value per sample (`xs` of the series are
+    /// unused: the panel's `at` are its x).
+    pub series: Vec<Series<'a>>,
+}
+
+/// Panels stacked over one shared time axis, so that the runs' lengths
+/// compare at a glance; each panel has its own y scale.
+#[derive(Debug, Clone)]
+pub struct Timelines<'a> {
+    pub title: &'a str,
+    pub x_label: &'a str,
+    pub panels: Vec<Panel<'a>>,
+}
+
+impl Timelines<'_> {
+    pub fn svg(&self) -> String {
+        let (w, left, right, top, panel_h, gap, bottom) =
+            (720.0, 60.0, 150.0, 40.0, 110.0, 34.0, 44.0);
+        let h = top + self.panels.len() as f64 * (panel_h + gap) + bottom - gap;
+        let max_t = self
+            .panels
+            .iter()
+            .flat_map(|p| p.at.last().copied())
+            .fold(1e-9f64, f64::max);
+        let x = |t: f64| left + t / max_t * (w - left - right);
+        let mut svg = svg_start(w, h, self.title, 22.0);
+        for (k, panel) in self.panels.iter().enumerate() {
+            let y0 = top + k as f64 * (panel_h + gap) + 14.0;
+            let base = y0 + panel_h - 14.0;
+            let max_v = panel
+                .series
+                .iter()
+                .flat_map(|s| s.values.iter().copied())
+                .fold(1.0f64, f64::max);
+            let y = |v: f64| base - v.min(max_v) / max_v * (panel_h - 14.0);
+            let _ = writeln!(
+                svg,
+                r#"<text x="{left}" y="{:.1}" font-weight="bold">{}</text>"#,
+                y0 - 4.0,
+                xml(&panel.title)
+            );
+            let _ = writeln!(
+                svg,
+                r#"<line x1="{left}" y1="{base:.1}" x2="{}" y2="{base:.1}" stroke="black"/>"#,
+                w - right
+            );
+            let _ = writeln!(
+                svg,
+                r#"<line x1="{left}" y1="{y0:.1}" x2="{left}" y2="{base:.1}" stroke="black"/>"#
+            );
+            for v in [0.0, max_v] {
+                let _ = writeln!(
+                    svg,
+                    r#"<text x="{}" y="{:.1}" text-anchor="end">{v:.0}</text>"#,
+                    left - 6.0,
+                    y(v) + 4.0
+                );
+            }
+            for series in &panel.series {
+                let points: Vec<String> = panel
+                    .at
+                    .iter()
+                    .zip(&series.values)
+                    .map(|(&t, &v)| format!("{:.1},{:.1}", x(t), y(v)))
+                    .collect();
+                let _ = writeln!(
+                    svg,
+                    r#"<polyline fill="none" stroke="{}" stroke-width="1.5" stroke-dasharray="{}" points="{}"/>"#,
+                    series.color,
+                    series.dash,
+                    points.join(" ")
+                );
+            }
+        }
+        // One legend for all panels: the counters are the same in each.
+        if let Some(first) = self.panels.first() {
+            for (i, series) in first.series.iter().enumerate() {
+                legend_entry(&mut svg, w - right, top + 20.0 + 20.0 * i as f64, series);
+            }
+        }
+        let steps = 5;
+        for i in 0..=steps {
+            let t = max_t * i as f64 / steps as f64;
+            let _ = writeln!(
+                svg,
+                r#"<text x="{:.1}" y="{}" text-anchor="middle">{t:.1}</text>"#,
+                x(t),
+                h - bottom + 18.0
+            );
+        }
+        let _ = writeln!(
+            svg,
+            r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
+            (left + w - right) / 2.0,
+            h - 8.0,
+            xml(self.x_label)
+        );
+        svg.push_str("</svg>\n");
+        svg
+    }
+}
+
+/// One line of a legend at height `y`, right of `x`: a stroke like the
+/// series' and its name.
+fn legend_entry(svg: &mut String, x: f64, y: f64, series: &Series<'_>) {
+    let _ = writeln!(
+        svg,
+        r#"<line x1="{}" y1="{y}" x2="{}" y2="{y}" stroke="{}" stroke-width="2" stroke-dasharray="{}"/>"#,
+        x + 10.0,
+        x + 30.0,
+        series.color,
+        series.dash
+    );
+    let _ = writeln!(
+        svg,
+        r#"<text x="{}" y="{}">{}</text>"#,
+        x + 35.0,
+        y + 4.0,
+        xml(series.name)
+    );
 }
 
 /// The opening of a chart: the `<svg>` element, a white background (the
@@ -306,5 +424,44 @@ mod tests {
         assert!(svg.contains(">17.4</text>"));
         assert!(svg.contains(">not measured</text>"));
         assert!(svg.contains("images/s: &lt;longer&gt; &amp; faster"));
+    }
+
+    #[test]
+    fn timelines_share_one_time_axis_and_one_legend() {
+        let series = |name, values: Vec<f64>| Series {
+            name,
+            color: "#1f77b4",
+            dash: "",
+            guide: false,
+            values,
+        };
+        let chart = Timelines {
+            title: "queues",
+            x_label: "seconds",
+            panels: vec![
+                Panel {
+                    title: "slow".into(),
+                    at: vec![0.0, 1.0, 2.0],
+                    series: vec![series("a", vec![0.0, 3.0, 1.0]), series("b", vec![1.0; 3])],
+                },
+                Panel {
+                    title: "fast".into(),
+                    at: vec![0.0, 0.5],
+                    series: vec![series("a", vec![2.0, 0.0]), series("b", vec![0.0; 2])],
+                },
+            ],
+        };
+        let svg = chart.svg();
+        assert_eq!(
+            svg.matches("<polyline").count(),
+            4,
+            "a line per counter per panel"
+        );
+        assert_eq!(svg.matches(">a</text>").count(), 1, "one legend");
+        assert!(svg.contains(">slow</text>") && svg.contains(">fast</text>"));
+        // The axis runs to the longest run: 2.0 s at the right end.
+        assert!(svg.contains(">2.0</text>"), "{svg}");
+        // The fast run ends half-way along the axis (x from 60 to 570).
+        assert!(svg.contains("315.0,"), "{svg}");
     }
 }

@@ -16,11 +16,10 @@ use super::page::{Align, Page, Table, times};
 use super::process::{self, Running};
 use super::{crawler_docs, files, machine, release};
 use crate::project::{self, Project};
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use serde::Deserialize;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -257,20 +256,7 @@ pub(super) struct Served {
 
 /// Start `crawler serve ARGS` and read the URL it prints first.
 pub(super) fn serve(exe: &Path, args: &[&str]) -> Result<Served> {
-    let mut process = Running::spawn(
-        Command::new(exe)
-            .arg("serve")
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null()),
-    )?;
-    let stdout = process.child_mut().stdout.take().context("no stdout")?;
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line)?;
-    let url = line.trim().to_owned();
-    if !url.starts_with("http://") {
-        bail!("`crawler serve {}` did not print its URL", args.join(" "));
-    }
+    let (process, url) = process::serving(Command::new(exe).arg("serve").args(args))?;
     Ok(Served {
         _process: process,
         url,

@@ -7,6 +7,7 @@
 //! cargo xtask bench crawler [--docs DIR]         the crawler's strategies, Python and wget
 //! cargo xtask bench image-processor [--photos DIR]   thumbnails: ours, Pillow, libvips, ImageMagick
 //! cargo xtask bench chat-server [--connections N]    10,000 idle WebSockets: ours, Python, Node
+//! cargo xtask bench pipeline                     log pipeline: strategies, ours against asyncio + processes
 //! ```
 //!
 //! The book quotes no figure of its own: it includes these pages, and says
@@ -37,6 +38,7 @@ mod image_processor;
 mod image_tools;
 mod machine;
 mod page;
+mod pipeline;
 mod process;
 mod release;
 
@@ -63,6 +65,9 @@ enum Bench {
     /// ours (tuned, the library's buffers, a thread per connection) beside
     /// Python websockets and Node ws, into book/src/measured/chat-server.md.
     ChatServer(chat_server::Args),
+    /// The log pipeline's strategies, and ours beside a Python asyncio +
+    /// ProcessPoolExecutor pipeline, into book/src/measured/pipeline.md.
+    Pipeline(pipeline::Args),
 }
 
 pub fn run(args: &Args) -> Result<()> {
@@ -71,6 +76,7 @@ pub fn run(args: &Args) -> Result<()> {
         Bench::Crawler(args) => crawler::run(args),
         Bench::ImageProcessor(args) => image_processor::run(args),
         Bench::ChatServer(args) => chat_server::run(args),
+        Bench::Pipeline(args) => pipeline::run(args),
     }
 }
 

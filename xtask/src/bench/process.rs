@@ -89,6 +89,24 @@ impl Drop for Running {
     }
 }
 
+/// Start a server that prints its URL as the first line on stdout (`crawler
+/// serve`, `pipeline serve`), and read that line. The server is killed when
+/// the handle is dropped.
+pub fn serving(command: &mut Command) -> Result<(Running, String)> {
+    let mut process = Running::spawn(command.stdout(Stdio::piped()).stderr(Stdio::null()))?;
+    let stdout = process.child_mut().stdout.take().context("no stdout")?;
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)?;
+    let url = line.trim().to_owned();
+    if !url.starts_with("http://") {
+        bail!(
+            "{:?} did not print its URL",
+            command.get_args().collect::<Vec<_>>()
+        );
+    }
+    Ok((process, url))
+}
+
 /// One finished process of a round.
 #[derive(Debug)]
 pub struct Finished {
