@@ -68,10 +68,10 @@ pub fn measure_alone(sources: &[Source], setup: &Setup, scratch: &Path) -> Resul
     });
     let cpu_s = began.elapsed().as_secs_f64();
 
-    let mut db = Db::open(scratch)?;
+    let mut db = Db::open(scratch).map_err(crate::flat)?;
     let began = Instant::now();
     for batch in processed.chunks(options.batch.max(1)) {
-        db.write(batch)?;
+        db.write(batch).map_err(crate::flat)?;
     }
     let store_s = began.elapsed().as_secs_f64();
     Ok(StagesAlone {

@@ -99,7 +99,7 @@ pub fn compare(comparison: Comparison, out: &cli::Output) -> Result<cli::Finishe
             );
         }
         let path = scratch.0.join(format!("{}.db", strategy.name()));
-        let db = Db::open(&path)?;
+        let db = Db::open(&path).map_err(crate::flat)?;
         let bar =
             cli::progress::Progress::new(strategy.name(), "files", Some(sources.len() as u64))
                 .start(out);
@@ -112,7 +112,9 @@ pub fn compare(comparison: Comparison, out: &cli::Output) -> Result<cli::Finishe
                 human::count(measured.abandoned, "file", "files")
             );
         }
-        let dump = Db::open(&path)?.dump()?;
+        let dump = Db::open(&path)
+            .and_then(|db| db.dump())
+            .map_err(crate::flat)?;
         match &first_dump {
             None => first_dump = Some((strategy, dump)),
             Some((first, expected)) => {

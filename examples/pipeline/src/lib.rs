@@ -53,3 +53,10 @@ pub use report::{ReportArgs, report};
 pub use run::{RealRun, run_real};
 pub use serve::{ServeArgs, serve};
 pub use strategy::{Setup, Strategy};
+
+/// A library error as one line for `anyhow`: the store's errors already
+/// name their cause in their message (`opening logs.db: unable to open
+/// database file`), and `{:#}` would print the source chain a second time.
+pub(crate) fn flat(error: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::anyhow!("{error}")
+}

@@ -74,8 +74,8 @@ pub fn run_real(run: RealRun, out: &cli::Output) -> Result<cli::Finished> {
     if sources.is_empty() {
         bail!("--input {}: no inputs found", run.input);
     }
-    let mut db = Db::open(&run.db)?;
-    let already = Sink::done(&mut db)?.len();
+    let mut db = Db::open(&run.db).map_err(crate::flat)?;
+    let already = Sink::done(&mut db).map_err(crate::flat)?.len();
     let cancel = CancellationToken::new();
     let noter = *out;
     signals::cancel_on_signal(cancel.clone(), move |text| {

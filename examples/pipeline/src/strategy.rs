@@ -92,7 +92,7 @@ fn runtime(threads: usize) -> Result<tokio::runtime::Runtime> {
 
 /// The sources `db` does not hold as done yet, and how many it does.
 fn todo(sources: Vec<Source>, db: &mut Db) -> Result<(Vec<Source>, usize)> {
-    let done = Sink::done(db)?;
+    let done = Sink::done(db).map_err(crate::flat)?;
     let total = sources.len();
     let todo: Vec<Source> = sources
         .into_iter()
@@ -130,7 +130,7 @@ fn sequential(
         // CPU is idle, while it is parsed the network is.
         let fetched = runtime.block_on(fetcher.fetch(&source));
         let item = kata::work::process(fetched, meter);
-        db.write(std::slice::from_ref(&item))?;
+        db.write(std::slice::from_ref(&item)).map_err(crate::flat)?;
         meter.stored(1);
         report.batches += 1;
         report.add(&item);
@@ -184,7 +184,7 @@ fn cpu_on_runtime(
         }
         anyhow::Ok(todo.count())
     })?;
-    let mut report = writer.finish()?;
+    let mut report = writer.finish().map_err(crate::flat)?;
     report.skipped = skipped;
     report.abandoned = abandoned;
     report.cancelled = cancel.is_cancelled();
@@ -239,7 +239,7 @@ fn spawn_blocking(
         }
         anyhow::Ok(sent)
     })?;
-    let mut report = writer.finish()?;
+    let mut report = writer.finish().map_err(crate::flat)?;
     report.skipped = skipped;
     report.abandoned = total - sent;
     report.cancelled = cancel.is_cancelled();
@@ -258,12 +258,14 @@ fn pipeline(
         .thread_name(|i| format!("rayon-{i}"))
         .build()
         .context("starting the thread pool")?;
-    let report = runtime.block_on(kata::run(
-        sources,
-        db,
-        Arc::new(pool),
-        &setup.options,
-        cancel.clone(),
-    ))?;
+    let report = runtime
+        .block_on(kata::run(
+            sources,
+            db,
+            Arc::new(pool),
+            &setup.options,
+            cancel.clone(),
+        ))
+        .map_err(crate::flat)?;
     Ok(report)
 }

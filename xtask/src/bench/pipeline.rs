@@ -2,13 +2,14 @@
 //! strategies against each other and the answer against a Python pipeline
 //! (asyncio + aiohttp + ProcessPoolExecutor + sqlite3) doing the same job,
 //! in one run on this machine; tables and the queue-depth picture go to
-//! `book/src/measured/pipeline.md` and `pipeline-queues.svg`.
+//! `book/src/measured/pipeline.md`, `pipeline-queues.svg` and
+//! `pipeline-queues-cpu.svg`.
 //!
 //! 1. The strategies, as `pipeline` with no `--input` runs them (each
 //!    stage timed alone, then sequential, CPU on the runtime, unbounded
 //!    `spawn_blocking` and the pipeline), at the program's default I/O
-//!    and at a CPU-bound setting (no latency, no bandwidth limit); the
-//!    first one's queue depths over time become the picture.
+//!    and at a CPU-bound setting (no latency, no bandwidth limit); each
+//!    one's queue depths over time become a picture.
 //! 2. Ours (`pipeline --input URL --db …`) against
 //!    `examples/pipeline/peers/pipeline.py` on the same server — `pipeline
 //!    serve` in its own process — alternating, at a CPU-bound setting
@@ -184,7 +185,20 @@ pub fn run(_args: &Args) -> Result<()> {
     python_section(&mut page, &duels, &python_ready);
     let page = page.finish();
     println!("{page}");
-    files::publish("pipeline.md", &page, &[("pipeline-queues.svg", chart(&io))])
+    files::publish(
+        "pipeline.md",
+        &page,
+        &[
+            (
+                "pipeline-queues.svg",
+                chart(&io, "where the files are: the default settings"),
+            ),
+            (
+                "pipeline-queues-cpu.svg",
+                chart(&cpu, "where the files are: CPU-bound"),
+            ),
+        ],
+    )
 }
 
 /// `pipeline --json ARGS`: the comparison, its databases checked equal.
@@ -248,11 +262,14 @@ fn strategies_section(page: &mut Page, anchor: &str, title: &str, run: &Comparis
     });
 }
 
-/// Queue depths over time, one panel per strategy, one time axis.
-fn chart(run: &ComparisonRun) -> String {
+/// Queue depths over time, one panel per concurrent strategy, one time
+/// axis. `sequential` is left out: it holds one file at a time, and its
+/// long run would squeeze the others into a corner of the axis.
+fn chart(run: &ComparisonRun, title: &str) -> String {
     let panels = run
         .runs
         .iter()
+        .filter(|r| r.strategy != "sequential")
         .map(|r| {
             let values = |f: fn(&Sample) -> u64| r.timeline.iter().map(|s| f(s) as f64).collect();
             Panel {
@@ -278,7 +295,7 @@ fn chart(run: &ComparisonRun) -> String {
         })
         .collect();
     Timelines {
-        title: "where the files are, over each strategy's run",
+        title,
         x_label: "seconds since the run started",
         panels,
     }

@@ -68,6 +68,16 @@ pub fn cases() -> Vec<(&'static str, Vec<u8>, Want)> {
             Want::Entry("192.0.2.11", "-", 400, 0, Some(0)),
         ),
         (
+            "a request of four parts has the endpoint `-`",
+            line("192.0.2.11 - - [10/Oct/2026:13:55:41 +0000] \"GET /a HTTP/1.1 extra\" 400 0 \"-\" \"-\" 0.000".into()),
+            Want::Entry("192.0.2.11", "-", 400, 0, Some(0)),
+        ),
+        (
+            "a request time counted in whole milliseconds, not through a float (1.001 s is 1001 ms)",
+            line(format!("192.0.2.12 - - [10/Oct/2026:13:55:41 +0000] \"GET /t HTTP/1.1\" 200 1 \"-\" {AGENT} 1.001")),
+            Want::Entry("192.0.2.12", "/t", 200, 1, Some(1001)),
+        ),
+        (
             "a 1xx status",
             line(format!("192.0.2.12 - - [10/Oct/2026:13:55:41 +0000] \"GET /ws HTTP/1.1\" 101 0 \"-\" {AGENT} 61.250")),
             Want::Entry("192.0.2.12", "/ws", 101, 0, Some(61250)),
@@ -83,6 +93,9 @@ pub fn cases() -> Vec<(&'static str, Vec<u8>, Want)> {
         ("garbage", line("this is not an access log line at all".into()), Want::Malformed),
         ("a status that is not a number", line(format!("192.0.2.15 - - [10/Oct/2026:13:55:43 +0000] \"GET / HTTP/1.1\" abc 1 \"-\" {AGENT} 0.001")), Want::Malformed),
         ("a status of two digits", line(format!("192.0.2.15 - - [10/Oct/2026:13:55:43 +0000] \"GET / HTTP/1.1\" 99 1 \"-\" {AGENT} 0.001")), Want::Malformed),
+        ("a status with a sign", line(format!("192.0.2.15 - - [10/Oct/2026:13:55:43 +0000] \"GET / HTTP/1.1\" +20 1 \"-\" {AGENT} 0.001")), Want::Malformed),
+        ("a status of four digits", line(format!("192.0.2.15 - - [10/Oct/2026:13:55:43 +0000] \"GET / HTTP/1.1\" 0200 1 \"-\" {AGENT} 0.001")), Want::Malformed),
+        ("a byte count with a sign", line(format!("192.0.2.15 - - [10/Oct/2026:13:55:43 +0000] \"GET / HTTP/1.1\" 200 +5 \"-\" {AGENT} 0.001")), Want::Malformed),
         ("a status of 600", line(format!("192.0.2.15 - - [10/Oct/2026:13:55:43 +0000] \"GET / HTTP/1.1\" 600 1 \"-\" {AGENT} 0.001")), Want::Malformed),
         ("a byte count with a unit", line(format!("192.0.2.15 - - [10/Oct/2026:13:55:43 +0000] \"GET / HTTP/1.1\" 200 12k \"-\" {AGENT} 0.001")), Want::Malformed),
         ("a negative byte count", line(format!("192.0.2.15 - - [10/Oct/2026:13:55:43 +0000] \"GET / HTTP/1.1\" 200 -5 \"-\" {AGENT} 0.001")), Want::Malformed),

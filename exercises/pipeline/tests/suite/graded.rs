@@ -39,7 +39,7 @@ use cases::Want;
 
 #[path = "world.rs"]
 mod world;
-use world::{Bodies, Rng, Scratch, Slowed, TestSink, pool};
+use world::{Bodies, Rng, Scratch, Slowed, TestSink, block_on, pool};
 
 // This test binary counts every thread it starts (harness::threads) and
 // every fsync it makes, with the thread that made it (harness::durability):
@@ -79,13 +79,17 @@ fn no_panic_as<T>(diagnosis: &str, call: &str, f: impl FnOnce() -> T) -> T {
     }
 }
 
-/// A fresh multi-threaded runtime of two workers, like the program's.
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime builds")
+/// The store ran on the runtime (or on the thread driving it) `writes`
+/// times: each of those writes stalled the downloads on that thread.
+fn ensure_store_thread(call: &str, writes: usize) {
+    ensure(writes == 0, "store-on-runtime", || {
+        format!(
+            "{call}: {writes} batches were written on a thread of the async runtime (or the \
+             one driving it). A write blocks — on the disk, on fsync — and meanwhile that \
+             thread runs no download: give the store a thread of its own \
+             (std::thread::spawn) and feed it through a channel"
+        )
+    });
 }
 
 /// The sources of every file the site serves.
@@ -103,7 +107,7 @@ fn run_into_db(
     call: &str,
     diagnosis: &str,
 ) -> Report {
-    let result = runtime().block_on(kata::run(
+    let result = block_on(kata::run(
         sources(site),
         Db::open(path).expect("the database opens"),
         pool(2),
@@ -649,7 +653,7 @@ fn bounded() {
                     std::thread::sleep(Duration::from_millis(2));
                 }
             });
-            let report = runtime().block_on(kata::run(
+            let report = block_on(kata::run(
                 sources(&site),
                 sink.clone(),
                 pool(2),
@@ -664,6 +668,7 @@ fn bounded() {
             Err(error) => fail("run-failed", format!("{call} failed: {error}")),
         };
         let log = sink.log.lock().unwrap();
+        ensure_store_thread(&call, log.on_runtime);
         let expected: BTreeSet<String> = site.files().iter().map(|f| f.name.clone()).collect();
         check_exactly_once(&call, &log.stored, &expected);
         ensure(report.done == files, "wrong-report", || {
@@ -738,7 +743,7 @@ fn overlap() {
             let sink = TestSink::new(per_item);
             let meter = cpu::Meter::start();
             let started = Instant::now();
-            let report = runtime().block_on(kata::run(
+            let report = block_on(kata::run(
                 sources(&site),
                 sink.clone(),
                 pool(2),
@@ -756,6 +761,7 @@ fn overlap() {
             (wall, usage, stats, store_busy, sink, names)
         };
         let (wall, usage, stats, store_busy, sink, expected) = measure();
+        ensure_store_thread(&call, sink.log.lock().unwrap().on_runtime);
         check_exactly_once(&call, &sink.log.lock().unwrap().stored, &expected);
         ensure(
             stats.peak_in_flight <= downloads,
@@ -942,11 +948,16 @@ fn store() {
             ..Options::default()
         };
         let call = format!("run({files} files and 4 failing ones into a database)");
+        // A little slower than a fast disk, so that items wait for the
+        // writer and batches form: a store that commits each item on its
+        // own then makes many more commits than it is given batches.
+        let sink = Slowed::new(db, Duration::from_millis(15));
+        let (writes, on_runtime) = (Arc::clone(&sink.writes), Arc::clone(&sink.on_runtime));
         let _ = harness::durability::take();
         let _ = harness::durability::take_sync_threads();
-        let report = runtime().block_on(kata::run(
+        let report = block_on(kata::run(
             sources(&site),
-            db,
+            sink,
             pool(2),
             &options,
             CancellationToken::new(),
@@ -968,6 +979,8 @@ fn store() {
                 ),
             ),
         };
+        ensure_store_thread(&call, on_runtime.load(Ordering::SeqCst));
+        let writes = writes.load(Ordering::SeqCst);
         let db = Db::open(&path).expect("the database opens again");
         for file in site.files() {
             let Some(answer) = &file.answer else { continue };
@@ -1035,6 +1048,20 @@ fn store() {
                     files + 4
                 )
             });
+            // One commit per batch it was given: twice that, and a few
+            // checkpoints, is the most a batched store makes.
+            let per_batch = 2 * writes + 6;
+            ensure(syncs <= per_batch, "commit-per-item", || {
+                format!(
+                    "{call}: the database was synced {syncs} times for {writes} batches \
+                     (allowed {per_batch}). `write` gets a batch to store in one transaction: \
+                     one commit for all of its items, not one each"
+                )
+            });
+            note(format_args!(
+                "{} inputs stored in {writes} batches with {syncs} fsyncs",
+                files + 4
+            ));
             ensure(sync_threads.len() == 1, "several-writers", || {
                 format!(
                     "{call}: {} threads committed to the database; one writer owns it",
@@ -1066,6 +1093,15 @@ fn store() {
             .map(|f| f.name.clone())
             .take(3)
             .collect();
+        ensure(again.skipped <= files, "failures-not-retried", || {
+            format!(
+                "{call}, run again: {} inputs skipped, but only the {files} done ones are done: \
+                 the 4 that failed were skipped too. A failed input is recorded so that the \
+                 report shows it and a re-run tries it again: `done` is the inputs stored as \
+                 done, not every input stored",
+                again.skipped
+            )
+        });
         ensure(
             refetched.is_empty() && again.skipped == files,
             "rerun-repeats",
@@ -1204,7 +1240,14 @@ fn shutdown() {
             let cancel = CancellationToken::new();
             let watcher = Watcher::start(&path);
             let cancelled_at = Arc::new(std::sync::Mutex::new(None::<Instant>));
-            let report = runtime().block_on(async {
+            // Slower than the downloads: the channels and the CPU stage are
+            // full when the cancellation comes.
+            let sink = Slowed::new(
+                Db::open(&path).expect("a database opens"),
+                Duration::from_millis(40),
+            );
+            let on_runtime = Arc::clone(&sink.on_runtime);
+            let report = block_on(async {
                 let trigger = {
                     let cancel = cancel.clone();
                     let cancelled_at = Arc::clone(&cancelled_at);
@@ -1213,12 +1256,6 @@ fn shutdown() {
                         *cancelled_at.lock().unwrap() = Some(Instant::now());
                         cancel.cancel();
                     })
-                };
-                let sink = Slowed {
-                    inner: Db::open(&path).expect("a database opens"),
-                    // Slower than the downloads: the channels and the CPU
-                    // stage are full when the cancellation comes.
-                    per_batch: Duration::from_millis(40),
                 };
                 let report =
                     kata::run(sources(&site), sink, pool(2), &options, cancel.clone()).await;
@@ -1241,6 +1278,7 @@ fn shutdown() {
                 Ok(report) => report,
                 Err(error) => fail("run-failed", format!("{call}: {error}")),
             };
+            ensure_store_thread(&call, on_runtime.load(Ordering::SeqCst));
             let db = Db::open(&path).unwrap();
             let done = db.done().unwrap();
             let stats = site.stats();
@@ -1272,7 +1310,9 @@ fn shutdown() {
                     .map(|f| f.name.clone())
                     .collect();
                 lost_total += lost.len();
-                let allowed = options.downloads + 1;
+                // At most `downloads` are in flight, and those may be
+                // dropped; a body already out of the stream is finished work.
+                let allowed = options.downloads;
                 ensure(lost.len() <= allowed, "lost-on-cancel", || {
                     format!(
                         "{call}: {} files were downloaded whole and never stored (first: {:?}); \
@@ -1285,7 +1325,34 @@ fn shutdown() {
                     )
                 });
             }
-            let _ = report;
+            // The report accounts for every input: stored as done or failed
+            // this run, skipped as done before, or abandoned; and says
+            // whether the run was cancelled.
+            let cancelled = cancelled_at.lock().unwrap().is_some();
+            let total = site.files().len();
+            let accounted = report.done + report.failed.len() + report.skipped + report.abandoned;
+            // (A cancellation that came as the run ended may or may not be
+            // seen by it: only a claim that contradicts what happened fails.)
+            let consistent =
+                (cancelled || !report.cancelled) && (report.abandoned == 0 || report.cancelled);
+            ensure(consistent && accounted == total, "wrong-report", || {
+                format!(
+                    "{call}: the report says cancelled = {}, done {}, failed {}, skipped \
+                         {}, abandoned {} ({accounted} of {total} inputs); the run was {}. \
+                         Every input is in one of those counts, and `cancelled` says whether \
+                         the token was cancelled",
+                    report.cancelled,
+                    report.done,
+                    report.failed.len(),
+                    report.skipped,
+                    report.abandoned,
+                    if cancelled {
+                        "cancelled"
+                    } else {
+                        "not cancelled"
+                    }
+                )
+            });
             if let Some(name) = partial_file(&db.conn) {
                 fail(
                     "partial-file",

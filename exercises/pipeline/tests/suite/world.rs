@@ -1,11 +1,14 @@
 //! What the pipeline suite's checks are made of: scratch folders, rayon
-//! pools, bodies that count how many of them are alive, and sinks that
-//! stand in for the database (slow on purpose, counting what they got).
+//! pools, the runtime (whose threads a sink can recognise), bodies that
+//! count how many of them are alive, and sinks that stand in for the
+//! database (slow on purpose, counting what they got and on which thread).
 
 use crate::kata;
 use bytes::Bytes;
 use kata::{Processed, Sink, StoreError};
+use std::cell::Cell;
 use std::collections::BTreeSet;
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -33,6 +36,49 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// The name of every thread of the suite's runtime, its workers and its
+/// blocking pool alike.
+pub const RUNTIME_THREAD: &str = "suite-runtime";
+
+thread_local! {
+    /// Set while this thread is inside [`block_on`]: it is then driving
+    /// the runtime, and a blocking call here stalls what it drives.
+    static DRIVING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// A fresh multi-threaded runtime of two workers, like the program's, its
+/// threads named [`RUNTIME_THREAD`].
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name(RUNTIME_THREAD)
+        .enable_all()
+        .build()
+        .expect("a runtime builds")
+}
+
+/// `future` run to its end on a fresh [`runtime`], this thread marked as
+/// driving it meanwhile.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    struct Unmark;
+    impl Drop for Unmark {
+        fn drop(&mut self) {
+            DRIVING.with(|d| d.set(false));
+        }
+    }
+    let runtime = runtime();
+    DRIVING.with(|d| d.set(true));
+    let _unmark = Unmark;
+    runtime.block_on(future)
+}
+
+/// Is this thread one of the runtime's, or the one driving it? The store
+/// must be neither: a write blocks (on the disk, on fsync), and the thread
+/// blocked runs no download meanwhile.
+pub fn on_runtime() -> bool {
+    DRIVING.with(Cell::get) || std::thread::current().name() == Some(RUNTIME_THREAD)
 }
 
 /// A rayon pool of `threads`, built before anything is measured.
@@ -103,6 +149,8 @@ pub struct SinkLog {
     pub busy: Duration,
     /// The threads that wrote.
     pub threads: BTreeSet<String>,
+    /// Writes made on a thread of the runtime (or the one driving it).
+    pub on_runtime: usize,
     /// When the first and last writes ended.
     pub first: Option<Instant>,
     pub last: Option<Instant>,
@@ -145,6 +193,7 @@ impl Sink for TestSink {
         log.largest = log.largest.max(batch.len());
         log.threads
             .insert(format!("{:?}", std::thread::current().id()));
+        log.on_runtime += usize::from(on_runtime());
         for item in batch {
             log.stored.push(item.name.clone());
             log.items.push(item.clone());
@@ -160,6 +209,22 @@ impl Sink for TestSink {
 pub struct Slowed<S> {
     pub inner: S,
     pub per_batch: Duration,
+    /// Writes made, all told.
+    pub writes: Arc<AtomicUsize>,
+    /// Writes made on a thread of the runtime (or the one driving it).
+    pub on_runtime: Arc<AtomicUsize>,
+}
+
+impl<S> Slowed<S> {
+    /// `inner`, each write first waiting `per_batch` (zero: only watched).
+    pub fn new(inner: S, per_batch: Duration) -> Slowed<S> {
+        Slowed {
+            inner,
+            per_batch,
+            writes: Arc::default(),
+            on_runtime: Arc::default(),
+        }
+    }
 }
 
 impl<S: Sink> Sink for Slowed<S> {
@@ -168,6 +233,10 @@ impl<S: Sink> Sink for Slowed<S> {
     }
 
     fn write(&mut self, batch: &[Processed]) -> Result<(), StoreError> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        if on_runtime() {
+            self.on_runtime.fetch_add(1, Ordering::SeqCst);
+        }
         std::thread::sleep(self.per_batch);
         self.inner.write(batch)
     }
