@@ -1321,7 +1321,12 @@ fn check_stages_side_by_side() -> String {
     // waiting for the disk is in no stage at all.
     let scratch = Scratch::in_memory("stages");
     let mut specs = vec![spec("a-large.jpg", 4000, 3000, Kind::Jpeg, 31)];
-    specs.extend((0..40).map(|i| spec(&format!("small-{i:02}.jpg"), 400, 300, Kind::Jpeg, 40 + i)));
+    // A hundred small ones: the other thread must still have some left
+    // when the large one reaches its last stage, encoding. With forty, a
+    // quiet machine sometimes finished them all first (seen in CI: three
+    // rounds in a row without two encodings at once, from correct code).
+    specs
+        .extend((0..100).map(|i| spec(&format!("small-{i:03}.jpg"), 400, 300, Kind::Jpeg, 40 + i)));
     let inputs = synth::write_set(&scratch.sub("stages-in"), &specs).expect("writing test images");
     // Every stage does real work on every photo: decoding, fitting and
     // sharpening, encoding as PNG (slower than JPEG for a large image).
@@ -1338,7 +1343,7 @@ fn check_stages_side_by_side() -> String {
     };
     let (jobs, _) = kata::job::plan(&inputs, &scratch.sub("stages-out"), &settings);
     let call = format!(
-        "parallel({} jobs: one 12-megapixel photo, then 40 small ones)",
+        "parallel({} jobs: one 12-megapixel photo, then 100 small ones)",
         jobs.len()
     );
     // The overlap is a count, but whether it happens is timing: with a
