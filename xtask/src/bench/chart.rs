@@ -74,13 +74,7 @@ impl LineChart<'_> {
                 h - bottom + 18.0
             );
         }
-        let _ = writeln!(
-            svg,
-            r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
-            (left + w - right) / 2.0,
-            h - 8.0,
-            xml(self.x_label)
-        );
+        axis_label(&mut svg, left, w - right, h, self.x_label);
         for i in 0..=4 {
             let v = max_y * i as f64 / 4.0;
             let _ = writeln!(
@@ -190,13 +184,7 @@ impl BarChart<'_> {
                 }
             }
         }
-        let _ = writeln!(
-            svg,
-            r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
-            (left + w - right) / 2.0,
-            h - 8.0,
-            xml(self.value_label)
-        );
+        axis_label(&mut svg, left, w - right, h, self.value_label);
         svg.push_str("</svg>\n");
         svg
     }
@@ -299,16 +287,22 @@ impl Timelines<'_> {
                 h - bottom + 18.0
             );
         }
-        let _ = writeln!(
-            svg,
-            r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
-            (left + w - right) / 2.0,
-            h - 8.0,
-            xml(self.x_label)
-        );
+        axis_label(&mut svg, left, w - right, h, self.x_label);
         svg.push_str("</svg>\n");
         svg
     }
+}
+
+/// The label under a chart's horizontal axis, centred between `from` and
+/// `to`, at the foot of a chart `h` high.
+fn axis_label(svg: &mut String, from: f64, to: f64, h: f64, label: &str) {
+    let _ = writeln!(
+        svg,
+        r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
+        (from + to) / 2.0,
+        h - 8.0,
+        xml(label)
+    );
 }
 
 /// One line of a legend at height `y`, right of `x`: a stroke like the
