@@ -94,6 +94,12 @@ pub fn build(project: &Project, exercise: &Exercise, mutants: &[&Mutant]) -> Res
         &ws.join("Cargo.toml"),
         &workspace_manifest(project, exercise, &members)?,
     )?;
+    let binaries: std::collections::BTreeSet<String> = mutants
+        .iter()
+        .filter_map(|m| exercise.step(&m.step).ok())
+        .map(|s| s.binary.clone())
+        .collect();
+    write_unifier(project, &ws, &binaries)?;
     // The real lock file: the same versions of every dependency.
     let lock_text = std::fs::read(project.root.join("Cargo.lock")).context("reading Cargo.lock")?;
     write_if_changed(&ws.join("Cargo.lock"), &lock_text)?;
@@ -130,6 +136,7 @@ pub fn build(project: &Project, exercise: &Exercise, mutants: &[&Mutant]) -> Res
         for package in &packages {
             cargo.args(["--package", package]);
         }
+        cargo.args(["--package", UNIFIER]);
         let output = cargo
             .stderr(Stdio::inherit())
             .output()
@@ -268,6 +275,7 @@ fn workspace_manifest(
             members
                 .iter()
                 .map(|(_, name)| format!("solutions/{name}").into())
+                .chain(std::iter::once(UNIFIER.into()))
                 .collect(),
         ),
     );
@@ -353,6 +361,156 @@ fn workspace_manifest(
         toml::to_string(&root)?
     )
     .into_bytes())
+}
+
+/// The generated package that makes a mutant build reuse the
+/// dependencies `cargo test` already built.
+///
+/// Cargo enables a dependency's features by the packages a build selects.
+/// A mutant workspace selects one exercise's mutants, which ask less of
+/// tokio, reqwest or rusqlite than the whole real workspace does, so
+/// without this every exercise's mutants compiled ~80 registry crates
+/// again (ring, rustls, bundled SQLite among them) with their own feature
+/// sets: minutes of a CI run, for nothing. This package depends on every
+/// registry crate the real workspace's default members depend on, with the
+/// features they ask for, and is selected beside the mutants, so the
+/// features come out as `cargo test` has them and every dependency is
+/// already fresh. Its test targets (one per binary name the steps use, so
+/// `--test NAME` matches it too) are empty.
+const UNIFIER: &str = "unify";
+
+fn write_unifier(
+    project: &Project,
+    ws: &Path,
+    binaries: &std::collections::BTreeSet<String>,
+) -> Result<()> {
+    let root: toml::Table =
+        toml::from_str(&std::fs::read_to_string(project.root.join("Cargo.toml"))?)
+            .context("the workspace manifest is malformed")?;
+    let workspace = root.get("workspace").and_then(|w| w.as_table());
+    let list = |key: &str| -> Vec<String> {
+        workspace
+            .and_then(|w| w.get(key))
+            .and_then(|m| m.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut members = list("default-members");
+    if members.is_empty() {
+        members = list("members");
+    }
+    let inherited = workspace
+        .and_then(|w| w.get("dependencies"))
+        .and_then(|d| d.as_table())
+        .cloned()
+        .unwrap_or_default();
+    let is_local = |spec: &toml::Value| spec.get("path").is_some();
+
+    // Name → (the member's spec with `workspace = true` kept, features).
+    let mut wanted: BTreeMap<String, (toml::Value, std::collections::BTreeSet<String>)> =
+        BTreeMap::new();
+    for member in &members {
+        let path = project.root.join(member).join("Cargo.toml");
+        let manifest: toml::Table = toml::from_str(
+            &std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?,
+        )
+        .with_context(|| format!("{} is malformed", path.display()))?;
+        for section in ["dependencies", "dev-dependencies"] {
+            let Some(deps) = manifest.get(section).and_then(|d| d.as_table()) else {
+                continue;
+            };
+            for (name, spec) in deps {
+                let optional = spec.get("optional").and_then(|o| o.as_bool()) == Some(true);
+                let from_workspace = spec.get("workspace").and_then(|w| w.as_bool()) == Some(true);
+                let local = if from_workspace {
+                    inherited.get(name).is_none_or(is_local)
+                } else {
+                    is_local(spec)
+                };
+                if optional || local {
+                    continue;
+                }
+                let features: Vec<String> = spec
+                    .get("features")
+                    .and_then(|f| f.as_array())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let entry = wanted
+                    .entry(name.clone())
+                    .or_insert_with(|| (spec.clone(), Default::default()));
+                entry.1.extend(features);
+            }
+        }
+    }
+    let mut deps = toml::Table::new();
+    for (name, (spec, features)) in wanted {
+        let mut table = match spec {
+            toml::Value::Table(t) => t,
+            version => {
+                let mut t = toml::Table::new();
+                t.insert("version".into(), version);
+                t
+            }
+        };
+        table.remove("optional");
+        if !features.is_empty() {
+            table.insert(
+                "features".into(),
+                toml::Value::Array(features.into_iter().map(Into::into).collect()),
+            );
+        }
+        deps.insert(name, toml::Value::Table(table));
+    }
+    let mut package = toml::Table::new();
+    package.insert("name".into(), UNIFIER.into());
+    package.insert("version".into(), "0.0.0".into());
+    package.insert("edition".into(), "2024".into());
+    package.insert("publish".into(), false.into());
+    for auto in [
+        "autobins",
+        "autoexamples",
+        "autotests",
+        "autobenches",
+        "autolib",
+    ] {
+        package.insert(auto.into(), false.into());
+    }
+    let tests: Vec<toml::Value> = binaries
+        .iter()
+        .map(|name| {
+            let mut t = toml::Table::new();
+            t.insert("name".into(), name.clone().into());
+            t.insert("path".into(), "empty.rs".into());
+            t.insert("harness".into(), false.into());
+            toml::Value::Table(t)
+        })
+        .collect();
+    let mut manifest = toml::Table::new();
+    manifest.insert("package".into(), toml::Value::Table(package));
+    manifest.insert("dependencies".into(), toml::Value::Table(deps));
+    manifest.insert("test".into(), toml::Value::Array(tests));
+    let dir = ws.join(UNIFIER);
+    write_if_changed(
+        &dir.join("Cargo.toml"),
+        format!(
+            "# Generated by `cargo xtask grade --mutants`: do not edit.\n{}",
+            toml::to_string(&manifest)?
+        )
+        .as_bytes(),
+    )?;
+    write_if_changed(
+        &dir.join("empty.rs"),
+        b"//! Empty: this package only unifies dependency features.\nfn main() {}\n",
+    )
 }
 
 /// The local crates (of `local`, name → folder) that building the
@@ -494,6 +652,30 @@ mod tests {
     }
 
     #[test]
+    fn the_unifier_asks_for_the_registry_crates_of_the_default_members() {
+        let project = Project::load().expect("the workspace loads");
+        let ws = std::env::temp_dir().join(format!("unifier-{}", std::process::id()));
+        let binaries = ["grade".to_owned()].into_iter().collect();
+        let written = write_unifier(&project, &ws, &binaries);
+        let text = std::fs::read_to_string(ws.join(UNIFIER).join("Cargo.toml"));
+        let _ = std::fs::remove_dir_all(&ws);
+        written.unwrap();
+        let manifest: toml::Table = toml::from_str(&text.unwrap()).unwrap();
+        let deps = manifest["dependencies"].as_table().unwrap();
+        // Registry crates the solutions and programs use, from the
+        // workspace's own table.
+        for name in ["tokio", "reqwest", "rusqlite", "rayon"] {
+            assert_eq!(deps[name]["workspace"].as_bool(), Some(true), "{name}");
+        }
+        // Never a local crate: those keep their own settings.
+        assert!(!deps.contains_key("harness"));
+        assert!(!deps.contains_key("crawler-solution"));
+        let tests = manifest["test"].as_array().unwrap();
+        assert_eq!(tests.len(), 1);
+        assert_eq!(tests[0]["name"].as_str(), Some("grade"));
+    }
+
+    #[test]
     fn the_generated_manifests_keep_the_real_settings() {
         let project = Project::load().expect("the workspace loads");
         let exercise = project.exercise("crawler").expect("the crawler exercise");
@@ -504,7 +686,8 @@ mod tests {
         )
         .unwrap();
         let workspace = manifest["workspace"].as_table().unwrap();
-        assert_eq!(workspace["members"].as_array().unwrap().len(), 1);
+        // The mutant and the feature unifier.
+        assert_eq!(workspace["members"].as_array().unwrap().len(), 2);
         assert!(workspace.get("default-members").is_none());
         // Path dependencies point into the real workspace.
         let harness = workspace["dependencies"]["harness"]["path"]
