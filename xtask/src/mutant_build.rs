@@ -388,17 +388,7 @@ fn write_unifier(
         toml::from_str(&std::fs::read_to_string(project.root.join("Cargo.toml"))?)
             .context("the workspace manifest is malformed")?;
     let workspace = root.get("workspace").and_then(|w| w.as_table());
-    let list = |key: &str| -> Vec<String> {
-        workspace
-            .and_then(|w| w.get(key))
-            .and_then(|m| m.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let list = |key: &str| crate::project::toml_strings(workspace.and_then(|w| w.get(key)));
     let mut members = list("default-members");
     if members.is_empty() {
         members = list("members");
@@ -435,15 +425,7 @@ fn write_unifier(
                 if optional || local {
                     continue;
                 }
-                let features: Vec<String> = spec
-                    .get("features")
-                    .and_then(|f| f.as_array())
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|v| v.as_str().map(str::to_owned))
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let features = crate::project::toml_strings(spec.get("features"));
                 let entry = wanted
                     .entry(name.clone())
                     .or_insert_with(|| (spec.clone(), Default::default()));

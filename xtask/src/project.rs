@@ -211,6 +211,19 @@ impl Exercise {
     }
 }
 
+/// The strings of a TOML array (`members = [...]`, `features = [...]`);
+/// nothing when `value` is missing or not an array.
+pub fn toml_strings(value: Option<&toml::Value>) -> Vec<String> {
+    value
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The `cargo` that runs us, so a `+toolchain` choice carries over.
 pub fn cargo_bin() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())

@@ -93,17 +93,7 @@ impl Check<'_> {
         let Some(workspace) = workspace.and_then(|w| w.get("workspace")) else {
             return self.missing("the root Cargo.toml has no [workspace]");
         };
-        let list = |key: &str| -> Vec<String> {
-            workspace
-                .get(key)
-                .and_then(|v| v.as_array())
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|v| v.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
+        let list = |key: &str| crate::project::toml_strings(workspace.get(key));
         let members = list("members");
         let defaults = list("default-members");
         let name = self.name;
